@@ -1,0 +1,2 @@
+fn main() {}
+//! The mixgraph command-line tool.

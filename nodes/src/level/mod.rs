@@ -1,0 +1,3 @@
+//! Level nodes: gain, trim, fades, polarity, DC blocking.
+
+pub mod gain;
