@@ -1,0 +1,2 @@
+//! DSP building blocks shared by several nodes (filters, crossovers, oversampling,
+//! envelope followers). Not nodes themselves.

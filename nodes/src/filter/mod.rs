@@ -1,0 +1,9 @@
+//! Filters and equalizers: RBJ biquads, parametric and tilt EQ, Linkwitz-Riley crossovers.
+
+
+use mixgraph_engine::Catalog;
+
+/// Adds this family's node types to the catalog.
+pub fn register(c: &mut Catalog) {
+    let _ = &c;
+}

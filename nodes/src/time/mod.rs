@@ -1,0 +1,9 @@
+//! Time nodes: delay, algorithmic reverb, convolution reverb.
+
+
+use mixgraph_engine::Catalog;
+
+/// Adds this family's node types to the catalog.
+pub fn register(c: &mut Catalog) {
+    let _ = &c;
+}
