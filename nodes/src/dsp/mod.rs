@@ -1,2 +1,4 @@
 //! DSP building blocks shared by several nodes (filters, crossovers, oversampling,
 //! envelope followers). Not nodes themselves.
+
+pub mod biquad;
