@@ -37,8 +37,7 @@ fn dependency_graph(graph: &Graph) -> DiGraph<(), ()> {
     cut
 }
 
-/// The names of the nodes in one loop: a cycle walked in order, then any other members of
-/// the same strongly connected component.
+/// The names of the nodes of one loop, in the order the signal travels round it.
 fn find_loop(graph: &Graph, cut: &DiGraph<(), ()>) -> Vec<String> {
     let sccs = tarjan_scc(cut);
     let Some(scc) = sccs.into_iter().find(|c| c.len() > 1 || cut.contains_edge(c[0], c[0])) else {
@@ -68,9 +67,5 @@ fn find_loop(graph: &Graph, cut: &DiGraph<(), ()>) -> Vec<String> {
             None => break,
         }
     }
-    let mut names: Vec<String> = path.iter().map(|&i| graph.g[i].name.clone()).collect();
-    let mut rest: Vec<NodeIndex> = scc.iter().copied().filter(|n| !path.contains(n)).collect();
-    rest.sort();
-    names.extend(rest.iter().map(|&i| graph.g[i].name.clone()));
-    names
+    path.iter().map(|&i| graph.g[i].name.clone()).collect()
 }

@@ -91,9 +91,11 @@ pub struct Plan {
     pub steps: Vec<PlanStep>,
     /// Number of signals (including [`SILENCE`]).
     pub signals: u32,
-    /// For each `input` node (by node index): its channels' signals, written from outside.
+    /// For each `input` node, in the order the nodes were added: its channels' signals,
+    /// written from outside.
     pub inputs: Vec<(NodeIndex, Vec<Signal>)>,
-    /// For each `output` node: its channels' signals, read from outside after the block.
+    /// For each `output` node, in the order the nodes were added: its channels' signals, read
+    /// from outside after the block.
     pub outputs: Vec<(NodeIndex, Vec<Signal>)>,
 }
 
@@ -147,6 +149,8 @@ pub fn build(graph: &Graph, order: &[NodeIndex], layouts: &[NodeLayout], latency
         out_signals[i.index()] = outputs.clone();
         plan.steps.push(PlanStep::Node { node: i, inputs, outputs });
     }
+    plan.inputs.sort_by_key(|(i, _)| *i);
+    plan.outputs.sort_by_key(|(i, _)| *i);
     for i in feedback_writes {
         let src = input_port(graph, i, 0, layouts, latency, &out_signals, &mut plan);
         plan.steps.push(PlanStep::FeedbackWrite { node: i, src });
