@@ -78,7 +78,6 @@ pub struct Schedule {
     position: u64,
     frames: usize,
     faults: u64,
-    description: Vec<String>,
 }
 
 impl Schedule {
@@ -98,9 +97,7 @@ impl Schedule {
         let mut delays = Vec::new();
         let mut rings = Vec::new();
         let mut ring_of_node = vec![usize::MAX; g.node_count()];
-        let mut description = Vec::with_capacity(plan.steps.len());
         let mut widest = 0;
-        let name = |i: petgraph::graph::NodeIndex| g[i].name.as_str();
         for step in &plan.steps {
             match step {
                 PlanStep::Node { node, inputs, outputs } => {
@@ -127,13 +124,6 @@ impl Schedule {
                         }
                     }
                     events.sort_by_key(|e| e.frame);
-                    description.push(format!(
-                        "run {} ({}): in {:?} -> out {:?}",
-                        n.name,
-                        n.kind_name(),
-                        inputs.iter().map(|p| bufs(p).to_vec()).collect::<Vec<_>>(),
-                        outputs.iter().map(|p| bufs(p).to_vec()).collect::<Vec<_>>()
-                    ));
                     steps.push(Step::Node(NodeStep {
                         node: node.index(),
                         connected: inputs.iter().map(|p| !p.is_empty()).collect(),
@@ -146,11 +136,9 @@ impl Schedule {
                     }));
                 }
                 PlanStep::Sum { dest, sources } => {
-                    description.push(format!("sum {:?} -> {}", bufs(sources).to_vec(), buf(*dest)));
                     steps.push(Step::Sum { dest: buf(*dest), sources: bufs(sources) });
                 }
                 PlanStep::Delay { frames, src, dest } => {
-                    description.push(format!("align {} by {frames} frames -> {}", buf(*src), buf(*dest)));
                     delays.push(DelayLine { ring: vec![0.0; *frames].into(), pos: 0 });
                     steps.push(Step::Delay { line: delays.len() - 1, src: buf(*src), dest: buf(*dest) });
                 }
@@ -171,11 +159,9 @@ impl Schedule {
                         write: 0,
                     });
                     ring_of_node[node.index()] = rings.len() - 1;
-                    description.push(format!("feedback read {} -> {:?}", name(*node), bufs(dest).to_vec()));
                     steps.push(Step::FeedbackRead { ring: rings.len() - 1, dest: bufs(dest) });
                 }
                 PlanStep::FeedbackWrite { node, src } => {
-                    description.push(format!("feedback write {:?} -> {}", bufs(src).to_vec(), name(*node)));
                     steps.push(Step::FeedbackWrite { ring: ring_of_node[node.index()], src: bufs(src) });
                 }
             }
@@ -219,7 +205,6 @@ impl Schedule {
             position: 0,
             frames: 0,
             faults: 0,
-            description,
         })
     }
 
@@ -259,8 +244,35 @@ impl Schedule {
     }
 
     /// One line per step, for `mixgraph check`.
-    pub fn describe(&self) -> &[String] {
-        &self.description
+    pub fn describe(&self) -> Vec<String> {
+        let list = |b: &[u32]| b.iter().map(|x| format!("b{x}")).collect::<Vec<_>>().join(" ");
+        let ports = |flat: &[u32], ports: &[(u32, u32)]| {
+            ports
+                .iter()
+                .map(|&(a, b)| format!("[{}]", list(&flat[a as usize..b as usize])))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        self.steps
+            .iter()
+            .map(|step| match step {
+                Step::Node(n) => format!(
+                    "run   {} ({}): {} -> {}",
+                    self.node_names[n.node],
+                    self.node_kinds[n.node],
+                    ports(&n.in_channels, &n.in_ports),
+                    ports(&n.out_channels, &n.out_ports)
+                ),
+                Step::Sum { dest, sources } => format!("sum   {} -> b{dest}", list(sources)),
+                Step::Delay { line, src, dest } => {
+                    format!("align b{src} by {} frames -> b{dest}", self.delays[*line].ring.len())
+                }
+                Step::FeedbackRead { ring, dest } => {
+                    format!("feedback read (ring {ring}, {} frames back) -> {}", self.rings[*ring].delay, list(dest))
+                }
+                Step::FeedbackWrite { ring, src } => format!("feedback write {} -> ring {ring}", list(src)),
+            })
+            .collect()
     }
 
     /// Number of steps.
@@ -323,6 +335,46 @@ impl Schedule {
     /// Mutable access to a node's processor (to carry state across a hot swap).
     pub fn processor_mut(&mut self, node: usize) -> Option<&mut (dyn Processor + 'static)> {
         self.processors.get_mut(node).map(|p| p.as_mut())
+    }
+
+    /// Takes over the state of nodes that survive a hot reload: for each `(mine, theirs)`
+    /// pair, swaps this schedule's processor of node `mine` with `old`'s processor of node
+    /// `theirs`. The running filter memories, envelopes and delay lines continue here, and
+    /// `old` keeps the freshly activated processors, to be dropped with it. Only pointers
+    /// move, so this is allocation-free and fit for the audio thread. The caller pairs nodes
+    /// of equal name, kind, channel layout and latency (the live runtime does so off the audio
+    /// thread); a pair out of range is skipped.
+    pub fn adopt_processors(&mut self, old: &mut Schedule, pairs: &[(usize, usize)]) {
+        for &(mine, theirs) in pairs {
+            if let (Some(a), Some(b)) = (self.processors.get_mut(mine), old.processors.get_mut(theirs)) {
+                std::mem::swap(a, b);
+            }
+        }
+    }
+
+    /// Moves the timeline to `position` frames without processing, as when a recompiled
+    /// schedule takes over from a running one. Automation events before `position` are
+    /// applied at once, in order, so each automated parameter holds its latest value; later
+    /// events wait for their frame. Seeking backwards replays the events from the start.
+    /// Allocation-free.
+    pub fn seek(&mut self, position: u64) {
+        let backwards = position < self.position;
+        let Schedule { steps, processors, .. } = self;
+        for step in steps.iter_mut() {
+            let Step::Node(n) = step else { continue };
+            if backwards {
+                n.next_event = 0;
+            }
+            let Some(processor) = processors.get_mut(n.node) else { continue };
+            while let Some(e) = n.events.get(n.next_event) {
+                if e.frame >= position {
+                    break;
+                }
+                processor.set_param(e.param as usize, e.value, 0);
+                n.next_event += 1;
+            }
+        }
+        self.position = position;
     }
 
     /// Node names, by node index.
