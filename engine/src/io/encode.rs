@@ -1,0 +1,387 @@
+//! Writing WAV deliverables: conversion from the session rate to the delivery rate,
+//! dithered quantization to 16 or 24 bits (or float unchanged), and an atomic write (a
+//! temporary file renamed onto the target only by [`AudioWriter::finish`]).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::io::atomic::AtomicFile;
+use crate::io::dither::{DEFAULT_SEED, Dither, Quantizer};
+use crate::io::error::AudioIoError;
+use crate::io::resample::Resampler;
+
+/// The sample format of a written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleFormat {
+    /// 16-bit integer PCM (CD).
+    Pcm16,
+    /// 24-bit integer PCM.
+    Pcm24,
+    /// 32-bit IEEE float.
+    Float32,
+}
+
+impl SampleFormat {
+    /// Bits per sample.
+    pub fn bits(self) -> u32 {
+        match self {
+            SampleFormat::Pcm16 => 16,
+            SampleFormat::Pcm24 => 24,
+            SampleFormat::Float32 => 32,
+        }
+    }
+
+    /// The name used in reports and on the command line, e.g. `pcm24`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleFormat::Pcm16 => "pcm16",
+            SampleFormat::Pcm24 => "pcm24",
+            SampleFormat::Float32 => "float32",
+        }
+    }
+
+    /// The dither a reduction to this format needs: TPDF for 16 bits, none otherwise.
+    pub fn default_dither(self) -> Dither {
+        match self {
+            SampleFormat::Pcm16 => Dither::Tpdf,
+            SampleFormat::Pcm24 | SampleFormat::Float32 => Dither::None,
+        }
+    }
+}
+
+/// How an output file is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutputFormat {
+    /// The file's sample rate; `None` writes at the session rate.
+    pub sample_rate: Option<u32>,
+    /// The sample format.
+    pub format: SampleFormat,
+    /// The dither applied when quantizing (ignored for float).
+    pub dither: Dither,
+}
+
+impl OutputFormat {
+    /// A format at the session rate with the dither it needs (TPDF for 16 bits, none otherwise).
+    pub fn new(format: SampleFormat) -> Self {
+        OutputFormat { sample_rate: None, format, dither: format.default_dither() }
+    }
+
+    /// The same format at another sample rate.
+    #[must_use]
+    pub fn with_sample_rate(mut self, rate: u32) -> Self {
+        self.sample_rate = Some(rate);
+        self
+    }
+
+    /// The same format with another dither.
+    #[must_use]
+    pub fn with_dither(mut self, dither: Dither) -> Self {
+        self.dither = dither;
+        self
+    }
+}
+
+impl Default for OutputFormat {
+    /// 24-bit at the session rate, undithered.
+    fn default() -> Self {
+        OutputFormat::new(SampleFormat::Pcm24)
+    }
+}
+
+/// What was written, returned by [`AudioWriter::finish`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// Frames written.
+    pub frames: u64,
+    /// The file's sample rate.
+    pub sample_rate: u32,
+    /// Channel count.
+    pub channels: usize,
+    /// Sample format.
+    pub format: SampleFormat,
+    /// Dither used (always `None` for float).
+    pub dither: Dither,
+    /// The largest absolute sample value written, full scale 1.0.
+    pub peak: f32,
+    /// Non-finite input samples written as silence.
+    pub faults: u64,
+}
+
+impl WriteSummary {
+    /// The sample peak in dBFS (`-inf` for silence).
+    pub fn peak_dbfs(&self) -> f64 {
+        20.0 * f64::from(self.peak).log10()
+    }
+
+    /// The length in seconds.
+    pub fn duration_secs(&self) -> f64 {
+        self.frames as f64 / f64::from(self.sample_rate.max(1))
+    }
+}
+
+/// Frames converted per pass when the output rate differs from the session rate.
+const POP_CHUNK: usize = 4096;
+
+/// A WAV file being written from planar `f32` at the session rate.
+pub struct AudioWriter {
+    target: PathBuf,
+    /// The temporary file; taken by [`AudioWriter::finish`].
+    file: Option<AtomicFile>,
+    wav: Option<hound::WavWriter<BufWriter<File>>>,
+    format: OutputFormat,
+    channels: usize,
+    rate: u32,
+    resampler: Option<Resampler>,
+    /// Sanitized input (non-finite values replaced), and converted output when resampling.
+    stage: Vec<Vec<f32>>,
+    converted: Vec<Vec<f32>>,
+    quantizer: Option<Quantizer>,
+    frames: u64,
+    peak: f32,
+    faults: u64,
+}
+
+impl std::fmt::Debug for AudioWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioWriter")
+            .field("target", &self.target)
+            .field("format", &self.format)
+            .field("channels", &self.channels)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AudioWriter {
+    /// Starts writing `path`: `channels` channels arriving at `session_rate`, written in
+    /// `format`. Nothing appears at `path` until [`AudioWriter::finish`].
+    ///
+    /// # Errors
+    /// [`AudioIoError::InvalidOutput`] for 0 or more than 65535 channels or a zero rate;
+    /// [`AudioIoError::Io`] when the folder cannot be written; [`AudioIoError::Resampler`].
+    pub fn create(path: impl AsRef<Path>, channels: usize, session_rate: u32, format: OutputFormat) -> Result<Self, AudioIoError> {
+        let path = path.as_ref();
+        let invalid = |reason: String| AudioIoError::InvalidOutput { path: path.to_path_buf(), reason };
+        let channel_count = u16::try_from(channels).ok().filter(|&c| c > 0);
+        let Some(channel_count) = channel_count else {
+            return Err(invalid(format!("a WAV file holds 1 to 65535 channels, not {channels}")));
+        };
+        let rate = format.sample_rate.unwrap_or(session_rate);
+        if rate == 0 || session_rate == 0 {
+            return Err(invalid("the sample rate must be positive".to_string()));
+        }
+        let resampler = if rate == session_rate {
+            None
+        } else {
+            Some(Resampler::new(session_rate, rate, channels, format!("`{}`", path.display()))?)
+        };
+        let (quantizer, spec_format, dither) = match format.format {
+            SampleFormat::Float32 => (None, hound::SampleFormat::Float, Dither::None),
+            f => (Some(Quantizer::new(f.bits(), format.dither, channels, DEFAULT_SEED)), hound::SampleFormat::Int, format.dither),
+        };
+        let spec = hound::WavSpec {
+            channels: channel_count,
+            sample_rate: rate,
+            bits_per_sample: format.format.bits() as u16,
+            sample_format: spec_format,
+        };
+        let (file, handle) = AtomicFile::create(path)?;
+        let wav = hound::WavWriter::new(BufWriter::with_capacity(1 << 16, handle), spec)
+            .map_err(|source| AudioIoError::Encode { path: path.to_path_buf(), source })?;
+        Ok(AudioWriter {
+            target: path.to_path_buf(),
+            file: Some(file),
+            wav: Some(wav),
+            format: OutputFormat { dither, ..format },
+            channels,
+            rate,
+            resampler,
+            stage: vec![Vec::new(); channels],
+            converted: vec![vec![0.0; POP_CHUNK]; channels],
+            quantizer,
+            frames: 0,
+            peak: 0.0,
+            faults: 0,
+        })
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+
+    /// The file's sample rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Channel count.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Frames written to the file so far (at the file's rate).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Writes `frames` frames of planar audio at the session rate (`input[ch][..frames]`;
+    /// missing channels are silence). Non-finite samples are written as silence and counted.
+    ///
+    /// # Errors
+    /// [`AudioIoError::Encode`] when the disk refuses the write.
+    pub fn write<S: AsRef<[f32]>>(&mut self, input: &[S], frames: usize) -> Result<(), AudioIoError> {
+        let frames = input.iter().take(self.channels).map(|c| c.as_ref().len()).fold(frames, usize::min);
+        for (ch, stage) in self.stage.iter_mut().enumerate() {
+            stage.clear();
+            match input.get(ch) {
+                Some(src) => {
+                    stage.extend(src.as_ref()[..frames].iter().map(|&x| {
+                        if x.is_finite() {
+                            x
+                        } else {
+                            self.faults += 1;
+                            0.0
+                        }
+                    }));
+                }
+                None => stage.resize(frames, 0.0),
+            }
+        }
+        match self.resampler.take() {
+            None => {
+                let stage = std::mem::take(&mut self.stage);
+                let result = self.encode(&stage, frames);
+                self.stage = stage;
+                result
+            }
+            Some(mut resampler) => {
+                let result = resampler.push(&self.stage, frames).and_then(|()| self.drain(&mut resampler));
+                self.resampler = Some(resampler);
+                result
+            }
+        }
+    }
+
+    /// Completes the file (flushing the resampler, writing the header), syncs it to disk
+    /// and renames it onto the target.
+    ///
+    /// # Errors
+    /// [`AudioIoError::Encode`] or [`AudioIoError::Io`]; the temporary file is then removed.
+    pub fn finish(self) -> Result<WriteSummary, AudioIoError> {
+        self.finalize()?.commit()
+    }
+
+    /// Completes the file like [`AudioWriter::finish`] but leaves it under its temporary
+    /// name, so several outputs can all be completed before any of them appears.
+    ///
+    /// # Errors
+    /// [`AudioIoError::Encode`]; the temporary file is then removed.
+    pub fn finalize(mut self) -> Result<PendingFile, AudioIoError> {
+        if let Some(mut resampler) = self.resampler.take() {
+            resampler.finish()?;
+            self.drain(&mut resampler)?;
+        }
+        if let Some(wav) = self.wav.take() {
+            wav.finalize().map_err(|source| AudioIoError::Encode { path: self.target.clone(), source })?;
+        }
+        let summary = WriteSummary {
+            path: self.target.clone(),
+            frames: self.frames,
+            sample_rate: self.rate,
+            channels: self.channels,
+            format: self.format.format,
+            dither: self.format.dither,
+            peak: self.peak,
+            faults: self.faults,
+        };
+        Ok(PendingFile { summary, file: self.file.take() })
+    }
+
+    /// Encodes every frame the resampler has ready.
+    fn drain(&mut self, resampler: &mut Resampler) -> Result<(), AudioIoError> {
+        let mut converted = std::mem::take(&mut self.converted);
+        let mut result = Ok(());
+        loop {
+            let n = resampler.pop(&mut converted, POP_CHUNK);
+            if n == 0 {
+                break;
+            }
+            result = self.encode(&converted, n);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.converted = converted;
+        result
+    }
+
+    /// Quantizes and writes `frames` interleaved frames.
+    fn encode(&mut self, planar: &[Vec<f32>], frames: usize) -> Result<(), AudioIoError> {
+        let path = &self.target;
+        let Some(wav) = self.wav.as_mut() else { return Ok(()) };
+        let encode_error = |source| AudioIoError::Encode { path: path.to_path_buf(), source };
+        let mut peak = self.peak;
+        match self.quantizer.as_mut() {
+            None => {
+                for f in 0..frames {
+                    for channel in planar {
+                        let x = channel[f];
+                        peak = peak.max(x.abs());
+                        wav.write_sample(x).map_err(encode_error)?;
+                    }
+                }
+            }
+            Some(q) => {
+                let lsb = q.lsb() as f32;
+                for f in 0..frames {
+                    for (ch, channel) in planar.iter().enumerate() {
+                        let v = q.quantize(ch, channel[f]);
+                        peak = peak.max(v.unsigned_abs() as f32 * lsb);
+                        wav.write_sample(v).map_err(encode_error)?;
+                    }
+                }
+            }
+        }
+        self.peak = peak;
+        self.frames += frames as u64;
+        Ok(())
+    }
+}
+
+/// A completed file under its temporary name; [`PendingFile::commit`] renames it onto its
+/// target, dropping it removes it.
+#[derive(Debug)]
+pub struct PendingFile {
+    summary: WriteSummary,
+    file: Option<AtomicFile>,
+}
+
+impl PendingFile {
+    /// What was written.
+    pub fn summary(&self) -> &WriteSummary {
+        &self.summary
+    }
+
+    /// Syncs the file to disk and renames it onto its target.
+    ///
+    /// # Errors
+    /// [`AudioIoError::Io`]; the temporary file is then removed.
+    pub fn commit(mut self) -> Result<WriteSummary, AudioIoError> {
+        if let Some(file) = self.file.take() {
+            file.commit()?;
+        }
+        Ok(self.summary)
+    }
+}
+
+impl Drop for AudioWriter {
+    fn drop(&mut self) {
+        // Without finish(), close the file, then the AtomicFile removes it.
+        self.wav.take();
+        self.file.take();
+    }
+}
