@@ -21,7 +21,10 @@ pub use report::{InputNotice, NodeReadings, OutputReport, RenderReport};
 use crate::builtin::{INPUT, OUTPUT};
 use crate::compile::{CompileConfig, compile};
 use crate::graph::Graph;
-use crate::io::{AudioIoError, AudioReader, AudioWriter, OutputFormat, ResamplingReader, check_not_input, same_file};
+use crate::io::{
+    AudioIoError, AudioReader, AudioWriter, OutputFormat, ResamplingReader, check_not_input,
+    same_file,
+};
 use crate::schedule::Schedule;
 
 /// The block size used when a request does not say.
@@ -46,7 +49,12 @@ pub struct RenderRequest {
 
 impl Default for RenderRequest {
     fn default() -> Self {
-        RenderRequest { inputs: Vec::new(), outputs: Vec::new(), block: DEFAULT_BLOCK, sample_rate: None }
+        RenderRequest {
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            block: DEFAULT_BLOCK,
+            sample_rate: None,
+        }
     }
 }
 
@@ -65,7 +73,12 @@ impl RenderRequest {
 
     /// Writes an output node to a file.
     #[must_use]
-    pub fn output(mut self, node: impl Into<String>, path: impl Into<PathBuf>, format: OutputFormat) -> Self {
+    pub fn output(
+        mut self,
+        node: impl Into<String>,
+        path: impl Into<PathBuf>,
+        format: OutputFormat,
+    ) -> Self {
         self.outputs.push((node.into(), path.into(), format));
         self
     }
@@ -94,12 +107,24 @@ impl RenderRequest {
 /// A binding that names no node or leaves an input unbound, an output path equal to an
 /// input, a file that cannot be read or written, a channel count that does not fit, or a
 /// graph that does not compile. No output file exists after an error.
-pub fn render(graph: &Graph, request: &RenderRequest, progress: &mut dyn FnMut(u64, u64)) -> Result<RenderReport, RenderError> {
+pub fn render(
+    graph: &Graph,
+    request: &RenderRequest,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderReport, RenderError> {
     let started = Instant::now();
     check_bindings(graph, request)?;
     check_paths(request)?;
-    let readers = request.inputs.iter().map(|(_, path)| AudioReader::open(path)).collect::<Result<Vec<_>, _>>()?;
-    let rate = request.sample_rate.unwrap_or_else(|| readers.first().map_or(DEFAULT_SAMPLE_RATE, |r| r.info().sample_rate));
+    let readers = request
+        .inputs
+        .iter()
+        .map(|(_, path)| AudioReader::open(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rate = request.sample_rate.unwrap_or_else(|| {
+        readers
+            .first()
+            .map_or(DEFAULT_SAMPLE_RATE, |r| r.info().sample_rate)
+    });
     if rate == 0 {
         return Err(RenderError::SampleRate { rate });
     }
@@ -113,15 +138,25 @@ pub fn render(graph: &Graph, request: &RenderRequest, progress: &mut dyn FnMut(u
     }
     let mut schedule = compile(graph, &config)?;
     // Order sources as the schedule addresses its inputs.
-    let slots: HashMap<&str, usize> = schedule.inputs().iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
-    let mut sources: Vec<(usize, Source)> =
-        sources.into_iter().filter_map(|s| slots.get(s.name.as_str()).map(|&slot| (slot, s))).collect();
+    let slots: HashMap<&str, usize> = schedule
+        .inputs()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    let mut sources: Vec<(usize, Source)> = sources
+        .into_iter()
+        .filter_map(|s| slots.get(s.name.as_str()).map(|&slot| (slot, s)))
+        .collect();
     let mut sinks = open_sinks(&schedule, request, rate)?;
 
     let block = request.block;
     let tail = schedule.tail() as u64;
     let latency = schedule.latency() as u64;
-    let estimate = sources.iter().map(|(_, s)| s.reader.frames()).try_fold(0u64, |m, f| f.map(|f| m.max(f)));
+    let estimate = sources
+        .iter()
+        .map(|(_, s)| s.reader.frames())
+        .try_fold(0u64, |m, f| f.map(|f| m.max(f)));
     let mut length: Option<u64> = if sources.is_empty() { Some(0) } else { None };
     let mut position = 0u64;
     loop {
@@ -132,7 +167,9 @@ pub fn render(graph: &Graph, request: &RenderRequest, progress: &mut dyn FnMut(u
             length = Some(sources.iter().map(|(_, s)| s.frames).max().unwrap_or(0));
         }
         let end = length.map(|l| l + tail + latency);
-        let frames = end.map_or(block, |e| e.saturating_sub(position).min(block as u64) as usize);
+        let frames = end.map_or(block, |e| {
+            e.saturating_sub(position).min(block as u64) as usize
+        });
         if frames == 0 {
             break;
         }
@@ -141,7 +178,10 @@ pub fn render(graph: &Graph, request: &RenderRequest, progress: &mut dyn FnMut(u
             sink.write(&schedule, position, frames, length.map(|l| l + tail))?;
         }
         position += frames as u64;
-        progress(position, end.or(estimate.map(|l| l + tail + latency)).unwrap_or(0));
+        progress(
+            position,
+            end.or(estimate.map(|l| l + tail + latency)).unwrap_or(0),
+        );
     }
     let length = length.unwrap_or(0);
     for (_, source) in &sources {
@@ -193,7 +233,11 @@ fn finish(
     let readings = schedule
         .readings()
         .into_iter()
-        .map(|(node, kind, readings)| NodeReadings { node, kind: kind.to_string(), readings })
+        .map(|(node, kind, readings)| NodeReadings {
+            node,
+            kind: kind.to_string(),
+            readings,
+        })
         .collect();
     Ok(RenderReport {
         outputs,
@@ -211,7 +255,11 @@ fn finish(
 
 /// Names of the graph's nodes of one kind, in insertion order.
 fn nodes_of_kind(graph: &Graph, kind: &str) -> Vec<String> {
-    graph.nodes().filter(|(_, n)| n.kind_name() == kind).map(|(_, n)| n.name.clone()).collect()
+    graph
+        .nodes()
+        .filter(|(_, n)| n.kind_name() == kind)
+        .map(|(_, n)| n.name.clone())
+        .collect()
 }
 
 /// Every input node is bound exactly once, and every binding names an existing node.
@@ -221,18 +269,27 @@ fn check_bindings(graph: &Graph, request: &RenderRequest) -> Result<(), RenderEr
     let mut bound = HashSet::new();
     for (name, _) in &request.inputs {
         if !inputs.contains(name) {
-            return Err(RenderError::UnknownInput { name: name.clone(), inputs });
+            return Err(RenderError::UnknownInput {
+                name: name.clone(),
+                inputs,
+            });
         }
         if !bound.insert(name.as_str()) {
             return Err(RenderError::DuplicateInput { name: name.clone() });
         }
     }
     if let Some(node) = inputs.iter().find(|n| !bound.contains(n.as_str())) {
-        return Err(RenderError::UnboundInput { node: node.clone(), inputs: inputs.clone() });
+        return Err(RenderError::UnboundInput {
+            node: node.clone(),
+            inputs: inputs.clone(),
+        });
     }
     for (name, _, _) in &request.outputs {
         if !outputs.contains(name) {
-            return Err(RenderError::UnknownOutput { name: name.clone(), outputs });
+            return Err(RenderError::UnknownOutput {
+                name: name.clone(),
+                outputs,
+            });
         }
     }
     Ok(())
@@ -242,7 +299,10 @@ fn check_bindings(graph: &Graph, request: &RenderRequest) -> Result<(), RenderEr
 fn check_paths(request: &RenderRequest) -> Result<(), RenderError> {
     for (i, (_, path, _)) in request.outputs.iter().enumerate() {
         check_not_input(path, request.inputs.iter().map(|(_, p)| p))?;
-        if request.outputs[..i].iter().any(|(_, other, _)| same_file(path, other)) {
+        if request.outputs[..i]
+            .iter()
+            .any(|(_, other, _)| same_file(path, other))
+        {
             return Err(RenderError::DuplicateOutputPath { path: path.clone() });
         }
     }
@@ -284,15 +344,28 @@ impl Source {
             0 => found,
             d if d == found => found,
             d if found == 1 => {
-                notices.push(InputNotice::DuplicatedMono { input: name.to_string(), path: path.to_path_buf(), channels: d });
+                notices.push(InputNotice::DuplicatedMono {
+                    input: name.to_string(),
+                    path: path.to_path_buf(),
+                    channels: d,
+                });
                 d
             }
             d => {
-                return Err(RenderError::InputChannels { input: name.to_string(), path: path.to_path_buf(), declared: d, found });
+                return Err(RenderError::InputChannels {
+                    input: name.to_string(),
+                    path: path.to_path_buf(),
+                    declared: d,
+                    found,
+                });
             }
         };
         if info.lossy {
-            notices.push(InputNotice::Lossy { input: name.to_string(), path: path.to_path_buf(), codec: info.codec.clone() });
+            notices.push(InputNotice::Lossy {
+                input: name.to_string(),
+                path: path.to_path_buf(),
+                codec: info.codec.clone(),
+            });
         }
         if info.sample_rate != rate {
             notices.push(InputNotice::Resampled {
@@ -314,7 +387,12 @@ impl Source {
 
     /// Fills the schedule's buffers of input `slot` with the next block: a full block, or
     /// what is left followed by silence at the end of the file.
-    fn fill(&mut self, schedule: &mut Schedule, slot: usize, block: usize) -> Result<(), AudioIoError> {
+    fn fill(
+        &mut self,
+        schedule: &mut Schedule,
+        slot: usize,
+        block: usize,
+    ) -> Result<(), AudioIoError> {
         let mono = self.buf.len() == 1;
         let mut got = 0;
         while !self.ended && got < block {
@@ -356,16 +434,29 @@ struct Sink {
 impl Sink {
     /// Writes the part of the block at schedule `position` that falls in this output's
     /// window: from its latency on, for `length` frames once the length is known.
-    fn write(&mut self, schedule: &Schedule, position: u64, frames: usize, length: Option<u64>) -> Result<(), AudioIoError> {
+    fn write(
+        &mut self,
+        schedule: &Schedule,
+        position: u64,
+        frames: usize,
+        length: Option<u64>,
+    ) -> Result<(), AudioIoError> {
         let start = self.latency.max(position);
-        let end = length.map_or(u64::MAX, |l| l + self.latency).min(position + frames as u64);
+        let end = length
+            .map_or(u64::MAX, |l| l + self.latency)
+            .min(position + frames as u64);
         if end <= start {
             return Ok(());
         }
         let (from, count) = ((start - position) as usize, (end - start) as usize);
         for (ch, stage) in self.stage.iter_mut().enumerate() {
             stage.clear();
-            stage.extend_from_slice(schedule.output_buffer(self.output, ch).get(from..from + count).unwrap_or(&[]));
+            stage.extend_from_slice(
+                schedule
+                    .output_buffer(self.output, ch)
+                    .get(from..from + count)
+                    .unwrap_or(&[]),
+            );
             stage.resize(count, 0.0);
         }
         self.writer.write(&self.stage, count)
@@ -373,10 +464,19 @@ impl Sink {
 }
 
 /// Opens a writer for every requested output file.
-fn open_sinks(schedule: &Schedule, request: &RenderRequest, rate: u32) -> Result<Vec<Sink>, RenderError> {
+fn open_sinks(
+    schedule: &Schedule,
+    request: &RenderRequest,
+    rate: u32,
+) -> Result<Vec<Sink>, RenderError> {
     let mut sinks = Vec::with_capacity(request.outputs.len());
     for (name, path, format) in &request.outputs {
-        let Some((output, port)) = schedule.outputs().iter().enumerate().find(|(_, p)| &p.name == name) else {
+        let Some((output, port)) = schedule
+            .outputs()
+            .iter()
+            .enumerate()
+            .find(|(_, p)| &p.name == name)
+        else {
             return Err(RenderError::UnknownOutput {
                 name: name.clone(),
                 outputs: schedule.outputs().iter().map(|p| p.name.clone()).collect(),

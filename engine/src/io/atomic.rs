@@ -61,9 +61,17 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 ///
 /// # Errors
 /// [`AudioIoError::OutputIsInput`] with the output path.
-pub fn check_not_input<P: AsRef<Path>>(output: &Path, inputs: impl IntoIterator<Item = P>) -> Result<(), AudioIoError> {
-    if inputs.into_iter().any(|input| same_file(output, input.as_ref())) {
-        return Err(AudioIoError::OutputIsInput { path: output.to_path_buf() });
+pub fn check_not_input<P: AsRef<Path>>(
+    output: &Path,
+    inputs: impl IntoIterator<Item = P>,
+) -> Result<(), AudioIoError> {
+    if inputs
+        .into_iter()
+        .any(|input| same_file(output, input.as_ref()))
+    {
+        return Err(AudioIoError::OutputIsInput {
+            path: output.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -88,18 +96,35 @@ impl AtomicFile {
     pub fn create(target: &Path) -> Result<(AtomicFile, File), AudioIoError> {
         let name = target.file_name().ok_or_else(|| AudioIoError::Io {
             path: target.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "the output path has no file name"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the output path has no file name",
+            ),
         })?;
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let temp_name = format!(".{}.tmp-{}-{serial}", name.to_string_lossy(), std::process::id());
+        let temp_name = format!(
+            ".{}.tmp-{}-{serial}",
+            name.to_string_lossy(),
+            std::process::id()
+        );
         let temp = target.with_file_name(temp_name);
         let file = OpenOptions::new()
             .write(true)
             .read(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|source| AudioIoError::Io { path: target.to_path_buf(), source })?;
-        Ok((AtomicFile { target: target.to_path_buf(), temp, committed: false }, file))
+            .map_err(|source| AudioIoError::Io {
+                path: target.to_path_buf(),
+                source,
+            })?;
+        Ok((
+            AtomicFile {
+                target: target.to_path_buf(),
+                temp,
+                committed: false,
+            },
+            file,
+        ))
     }
 
     /// The final path.
@@ -117,8 +142,13 @@ impl AtomicFile {
     /// # Errors
     /// [`AudioIoError::Io`] when syncing or renaming fails (the temporary file is then removed).
     pub fn commit(mut self) -> Result<PathBuf, AudioIoError> {
-        let io = |source| AudioIoError::Io { path: self.target.clone(), source };
-        File::open(&self.temp).and_then(|f| f.sync_all()).map_err(io)?;
+        let io = |source| AudioIoError::Io {
+            path: self.target.clone(),
+            source,
+        };
+        File::open(&self.temp)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
         std::fs::rename(&self.temp, &self.target).map_err(io)?;
         self.committed = true;
         Ok(self.target.clone())
@@ -185,7 +215,12 @@ mod tests {
         f.write_all(b"data").unwrap();
         let temp = tmp.temp().to_path_buf();
         assert!(temp.exists());
-        assert!(temp.file_name().unwrap().to_string_lossy().starts_with(".out.wav.tmp-"));
+        assert!(
+            temp.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".out.wav.tmp-")
+        );
         drop(tmp);
         assert!(!temp.exists());
         assert!(!target.exists());
@@ -195,13 +230,19 @@ mod tests {
         drop(f);
         tmp.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"data");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 
     #[test]
     fn a_missing_folder_is_an_io_error_naming_the_target() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("nope").join("out.wav");
-        assert!(matches!(AtomicFile::create(&target), Err(AudioIoError::Io { path, .. }) if path == target));
+        assert!(
+            matches!(AtomicFile::create(&target), Err(AudioIoError::Io { path, .. }) if path == target)
+        );
     }
 }

@@ -6,18 +6,21 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_ALAC, CODEC_ID_FLAC, CODEC_ID_MONKEYS_AUDIO, CODEC_ID_PCM_F32BE, CODEC_ID_PCM_F32BE_PLANAR,
-    CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F32LE_PLANAR, CODEC_ID_PCM_F64BE, CODEC_ID_PCM_F64BE_PLANAR, CODEC_ID_PCM_F64LE,
-    CODEC_ID_PCM_F64LE_PLANAR, CODEC_ID_PCM_S8, CODEC_ID_PCM_S8_PLANAR, CODEC_ID_PCM_S16BE,
-    CODEC_ID_PCM_S16BE_PLANAR, CODEC_ID_PCM_S16LE, CODEC_ID_PCM_S16LE_PLANAR, CODEC_ID_PCM_S24BE,
-    CODEC_ID_PCM_S24BE_PLANAR, CODEC_ID_PCM_S24LE, CODEC_ID_PCM_S24LE_PLANAR, CODEC_ID_PCM_S32BE,
-    CODEC_ID_PCM_S32BE_PLANAR, CODEC_ID_PCM_S32LE, CODEC_ID_PCM_S32LE_PLANAR, CODEC_ID_PCM_U8,
-    CODEC_ID_PCM_U8_PLANAR, CODEC_ID_PCM_U16BE, CODEC_ID_PCM_U16BE_PLANAR, CODEC_ID_PCM_U16LE,
-    CODEC_ID_PCM_U16LE_PLANAR, CODEC_ID_PCM_U24BE, CODEC_ID_PCM_U24BE_PLANAR, CODEC_ID_PCM_U24LE,
-    CODEC_ID_PCM_U24LE_PLANAR, CODEC_ID_PCM_U32BE, CODEC_ID_PCM_U32BE_PLANAR, CODEC_ID_PCM_U32LE,
-    CODEC_ID_PCM_U32LE_PLANAR, CODEC_ID_TRUEHD, CODEC_ID_TTA, CODEC_ID_WAVPACK,
+    CODEC_ID_ALAC, CODEC_ID_FLAC, CODEC_ID_MONKEYS_AUDIO, CODEC_ID_PCM_F32BE,
+    CODEC_ID_PCM_F32BE_PLANAR, CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F32LE_PLANAR, CODEC_ID_PCM_F64BE,
+    CODEC_ID_PCM_F64BE_PLANAR, CODEC_ID_PCM_F64LE, CODEC_ID_PCM_F64LE_PLANAR, CODEC_ID_PCM_S8,
+    CODEC_ID_PCM_S8_PLANAR, CODEC_ID_PCM_S16BE, CODEC_ID_PCM_S16BE_PLANAR, CODEC_ID_PCM_S16LE,
+    CODEC_ID_PCM_S16LE_PLANAR, CODEC_ID_PCM_S24BE, CODEC_ID_PCM_S24BE_PLANAR, CODEC_ID_PCM_S24LE,
+    CODEC_ID_PCM_S24LE_PLANAR, CODEC_ID_PCM_S32BE, CODEC_ID_PCM_S32BE_PLANAR, CODEC_ID_PCM_S32LE,
+    CODEC_ID_PCM_S32LE_PLANAR, CODEC_ID_PCM_U8, CODEC_ID_PCM_U8_PLANAR, CODEC_ID_PCM_U16BE,
+    CODEC_ID_PCM_U16BE_PLANAR, CODEC_ID_PCM_U16LE, CODEC_ID_PCM_U16LE_PLANAR, CODEC_ID_PCM_U24BE,
+    CODEC_ID_PCM_U24BE_PLANAR, CODEC_ID_PCM_U24LE, CODEC_ID_PCM_U24LE_PLANAR, CODEC_ID_PCM_U32BE,
+    CODEC_ID_PCM_U32BE_PLANAR, CODEC_ID_PCM_U32LE, CODEC_ID_PCM_U32LE_PLANAR, CODEC_ID_TRUEHD,
+    CODEC_ID_TTA, CODEC_ID_WAVPACK,
 };
-use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{
+    AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions,
+};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -48,7 +51,8 @@ pub struct AudioInfo {
 impl AudioInfo {
     /// The length in seconds, when the header says.
     pub fn duration_secs(&self) -> Option<f64> {
-        self.frames.map(|f| f as f64 / f64::from(self.sample_rate.max(1)))
+        self.frames
+            .map(|f| f as f64 / f64::from(self.sample_rate.max(1)))
     }
 }
 
@@ -71,7 +75,10 @@ pub struct AudioReader {
 
 impl std::fmt::Debug for AudioReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AudioReader").field("path", &self.path).field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("AudioReader")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +95,10 @@ impl AudioReader {
         let path = path.as_ref().to_path_buf();
         let meta = std::fs::metadata(&path).map_err(|e| AudioIoError::io(&path, e))?;
         if meta.is_dir() {
-            return Err(AudioIoError::Io { path, source: std::io::Error::other("this is a folder, not a file") });
+            return Err(AudioIoError::Io {
+                path,
+                source: std::io::Error::other("this is a folder, not a file"),
+            });
         }
         if meta.len() == 0 {
             return Err(AudioIoError::Empty { path });
@@ -101,28 +111,50 @@ impl AudioReader {
             hint.with_extension(ext);
         }
         let format = shielded(|| {
-            symphonia::default::get_probe().probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            symphonia::default::get_probe().probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
         })
         .map_err(|e| probe_error(&path, magic, e))?;
         let container = format.format_info().short_name.to_string();
-        let track = format.default_track(TrackType::Audio).ok_or_else(|| AudioIoError::Unsupported {
-            path: path.clone(),
-            reason: format!("the {container} file has no audio track"),
-        })?;
-        let params = track.codec_params.as_ref().and_then(|p| p.audio()).cloned().ok_or_else(|| {
-            AudioIoError::Unsupported { path: path.clone(), reason: format!("the {container} file has no audio track") }
-        })?;
+        let track =
+            format
+                .default_track(TrackType::Audio)
+                .ok_or_else(|| AudioIoError::Unsupported {
+                    path: path.clone(),
+                    reason: format!("the {container} file has no audio track"),
+                })?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .cloned()
+            .ok_or_else(|| AudioIoError::Unsupported {
+                path: path.clone(),
+                reason: format!("the {container} file has no audio track"),
+            })?;
         let track_id = track.id;
         let frames = track.num_frames;
-        let sample_rate = params.sample_rate.filter(|&r| r > 0).ok_or_else(|| AudioIoError::BadHeader {
-            path: path.clone(),
-            format: container.clone(),
-            reason: "no sample rate".to_string(),
-        })?;
+        let sample_rate =
+            params
+                .sample_rate
+                .filter(|&r| r > 0)
+                .ok_or_else(|| AudioIoError::BadHeader {
+                    path: path.clone(),
+                    format: container.clone(),
+                    reason: "no sample rate".to_string(),
+                })?;
         let decoder = shielded(|| {
-            symphonia::default::get_codecs().make_audio_decoder(&params, &AudioDecoderOptions::default())
+            symphonia::default::get_codecs()
+                .make_audio_decoder(&params, &AudioDecoderOptions::default())
         })
-        .map_err(|e| AudioIoError::Unsupported { path: path.clone(), reason: e.to_string() })?;
+        .map_err(|e| AudioIoError::Unsupported {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         let info = AudioInfo {
             sample_rate,
             channels: params.channels.as_ref().map_or(0, |c| c.count()),
@@ -186,9 +218,16 @@ impl AudioReader {
     pub fn read(&mut self, out: &mut [Vec<f32>], max_frames: usize) -> Result<usize, AudioIoError> {
         let channels = self.info.channels;
         if out.len() < channels {
-            return Err(AudioIoError::Buffers { path: self.path.clone(), expected: channels, found: out.len() });
+            return Err(AudioIoError::Buffers {
+                path: self.path.clone(),
+                expected: channels,
+                found: out.len(),
+            });
         }
-        let want = out[..channels].iter().map(Vec::len).fold(max_frames, usize::min);
+        let want = out[..channels]
+            .iter()
+            .map(Vec::len)
+            .fold(max_frames, usize::min);
         let mut done = 0;
         while done < want {
             let available = self.pending_len();
@@ -210,7 +249,9 @@ impl AudioReader {
     }
 
     fn pending_len(&self) -> usize {
-        self.pending.first().map_or(0, |p| p.len() - self.pending_pos.min(p.len()))
+        self.pending
+            .first()
+            .map_or(0, |p| p.len() - self.pending_pos.min(p.len()))
     }
 
     fn position_secs(&self) -> f64 {
@@ -255,8 +296,15 @@ impl AudioReader {
                 self.info.channels = planes;
             }
             if planes != self.info.channels {
-                let reason = format!("the channel count changes from {} to {planes} midway", self.info.channels);
-                return Err(AudioIoError::Decode { path: self.path.clone(), position_secs: self.position_secs(), reason });
+                let reason = format!(
+                    "the channel count changes from {} to {planes} midway",
+                    self.info.channels
+                );
+                return Err(AudioIoError::Decode {
+                    path: self.path.clone(),
+                    position_secs: self.position_secs(),
+                    reason,
+                });
             }
             decoded.copy_to_vecs_planar::<f32>(&mut self.pending);
             self.pending_pos = 0;
@@ -284,8 +332,13 @@ impl AudioReader {
 
     fn stream_error(&self, e: SymphoniaError) -> AudioIoError {
         match e {
-            SymphoniaError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => self.truncated(),
-            SymphoniaError::IoError(source) => AudioIoError::Io { path: self.path.clone(), source },
+            SymphoniaError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
+                self.truncated()
+            }
+            SymphoniaError::IoError(source) => AudioIoError::Io {
+                path: self.path.clone(),
+                source,
+            },
             SymphoniaError::ResetRequired => AudioIoError::Unsupported {
                 path: self.path.clone(),
                 reason: format!(
@@ -305,9 +358,12 @@ impl AudioReader {
 /// Runs a symphonia call, turning a panic inside it into a decode error. Symphonia aims
 /// never to panic, but some malformed headers still overflow its arithmetic (found by this
 /// crate's crafted-bytes test: a WAV `fmt ` chunk with a huge channel count).
-fn shielded<T>(call: impl FnOnce() -> symphonia::core::errors::Result<T>) -> symphonia::core::errors::Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
-        .unwrap_or(Err(SymphoniaError::DecodeError("the decoder failed on malformed data")))
+fn shielded<T>(
+    call: impl FnOnce() -> symphonia::core::errors::Result<T>,
+) -> symphonia::core::errors::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or(Err(
+        SymphoniaError::DecodeError("the decoder failed on malformed data"),
+    ))
 }
 
 /// Maps an error of format detection to the file's problem.
@@ -315,21 +371,38 @@ fn probe_error(path: &Path, magic: Option<&'static str>, e: SymphoniaError) -> A
     let path = path.to_path_buf();
     let Some(format) = magic.map(str::to_string) else {
         return match e {
-            SymphoniaError::IoError(source) if source.kind() != ErrorKind::UnexpectedEof => AudioIoError::Io { path, source },
+            SymphoniaError::IoError(source) if source.kind() != ErrorKind::UnexpectedEof => {
+                AudioIoError::Io { path, source }
+            }
             _ => AudioIoError::NotAudio { path },
         };
     };
     match e {
         // The file starts like an audio container, yet no reader accepted it.
         SymphoniaError::Unsupported(reason) if reason.contains("no suitable format reader") => {
-            AudioIoError::BadHeader { path, format, reason: "the header is damaged or cut short".to_string() }
+            AudioIoError::BadHeader {
+                path,
+                format,
+                reason: "the header is damaged or cut short".to_string(),
+            }
         }
-        SymphoniaError::Unsupported(reason) => AudioIoError::Unsupported { path, reason: reason.to_string() },
+        SymphoniaError::Unsupported(reason) => AudioIoError::Unsupported {
+            path,
+            reason: reason.to_string(),
+        },
         SymphoniaError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
-            AudioIoError::BadHeader { path, format, reason: "the header is cut short".to_string() }
+            AudioIoError::BadHeader {
+                path,
+                format,
+                reason: "the header is cut short".to_string(),
+            }
         }
         SymphoniaError::IoError(source) => AudioIoError::Io { path, source },
-        other => AudioIoError::BadHeader { path, format, reason: other.to_string() },
+        other => AudioIoError::BadHeader {
+            path,
+            format,
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -417,10 +490,24 @@ fn is_lossless(codec: AudioCodecId) -> bool {
 /// Bits per stored sample: from the header, or implied by a floating-point codec.
 fn bits_of(params: &AudioCodecParameters) -> Option<u32> {
     params.bits_per_sample.or(match params.codec {
-        c if [CODEC_ID_PCM_F32LE, CODEC_ID_PCM_F32LE_PLANAR, CODEC_ID_PCM_F32BE, CODEC_ID_PCM_F32BE_PLANAR].contains(&c) => {
+        c if [
+            CODEC_ID_PCM_F32LE,
+            CODEC_ID_PCM_F32LE_PLANAR,
+            CODEC_ID_PCM_F32BE,
+            CODEC_ID_PCM_F32BE_PLANAR,
+        ]
+        .contains(&c) =>
+        {
             Some(32)
         }
-        c if [CODEC_ID_PCM_F64LE, CODEC_ID_PCM_F64LE_PLANAR, CODEC_ID_PCM_F64BE, CODEC_ID_PCM_F64BE_PLANAR].contains(&c) => {
+        c if [
+            CODEC_ID_PCM_F64LE,
+            CODEC_ID_PCM_F64LE_PLANAR,
+            CODEC_ID_PCM_F64BE,
+            CODEC_ID_PCM_F64BE_PLANAR,
+        ]
+        .contains(&c) =>
+        {
             Some(64)
         }
         _ => None,

@@ -87,14 +87,25 @@ impl Quantizer {
     pub fn new(bits: u32, dither: Dither, channels: usize, seed: u64) -> Self {
         let bits = bits.clamp(2, 32);
         let scale = 2f64.powi(bits as i32 - 1);
-        let mut q = Quantizer { scale, min: -scale, max: scale - 1.0, dither, seed, channels: Vec::new() };
+        let mut q = Quantizer {
+            scale,
+            min: -scale,
+            max: scale - 1.0,
+            dither,
+            seed,
+            channels: Vec::new(),
+        };
         q.channels = (0..channels).map(|c| q.channel_state(c)).collect();
         q
     }
 
     fn channel_state(&self, channel: usize) -> ChannelState {
-        let mut mix = SplitMix64::new(self.seed ^ (channel as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
-        ChannelState { rng: SplitMix64::new(mix.next_u64()), error: 0.0 }
+        let mut mix =
+            SplitMix64::new(self.seed ^ (channel as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
+        ChannelState {
+            rng: SplitMix64::new(mix.next_u64()),
+            error: 0.0,
+        }
     }
 
     /// The value of one LSB at full scale 1.0 (`2^-(bits-1)`).
@@ -113,7 +124,11 @@ impl Quantizer {
     /// without dither). Non-finite input becomes 0. The result is clipped to the range.
     #[inline]
     pub fn quantize(&mut self, channel: usize, x: f32) -> i32 {
-        let v = if x.is_finite() { f64::from(x) * self.scale } else { 0.0 };
+        let v = if x.is_finite() {
+            f64::from(x) * self.scale
+        } else {
+            0.0
+        };
         let q = match (self.dither, self.channels.get_mut(channel)) {
             (Dither::None, _) | (_, None) => v.round(),
             (Dither::Tpdf, Some(state)) => (v + tpdf(&mut state.rng)).round(),
@@ -143,11 +158,15 @@ mod tests {
 
     /// Errors (output minus input, in LSB) of a quantized signal.
     fn errors(q: &mut Quantizer, x: &[f32]) -> Vec<f64> {
-        x.iter().map(|&s| f64::from(q.quantize(0, s)) - f64::from(s) * q.scale).collect()
+        x.iter()
+            .map(|&s| f64::from(q.quantize(0, s)) - f64::from(s) * q.scale)
+            .collect()
     }
 
     fn sine(len: usize, amp: f64, freq: f64, rate: f64) -> Vec<f32> {
-        (0..len).map(|n| (amp * (2.0 * PI * freq * n as f64 / rate).sin()) as f32).collect()
+        (0..len)
+            .map(|n| (amp * (2.0 * PI * freq * n as f64 / rate).sin()) as f32)
+            .collect()
     }
 
     fn mean_square(x: &[f64]) -> f64 {
@@ -183,17 +202,27 @@ mod tests {
         // Rounding error (uniform, 1/12) plus TPDF dither (1/6): 1/4 LSB².
         let expected = (1.0f64 / 12.0 + 1.0 / 6.0).sqrt();
         let rms = mean_square(&e).sqrt();
-        assert!((rms - expected).abs() < 0.01, "error {rms:.4} LSB, theory {expected:.4}");
+        assert!(
+            (rms - expected).abs() < 0.01,
+            "error {rms:.4} LSB, theory {expected:.4}"
+        );
         // No noise modulation: the error power is the same near the peaks and near zero.
         let amp = 0.01 * 32768.0;
         let near = |pred: &dyn Fn(f64) -> bool| {
-            let sel: Vec<f64> =
-                x.iter().zip(&e).filter(|(s, _)| pred(f64::from(**s) * 32768.0)).map(|(_, e)| *e).collect();
+            let sel: Vec<f64> = x
+                .iter()
+                .zip(&e)
+                .filter(|(s, _)| pred(f64::from(**s) * 32768.0))
+                .map(|(_, e)| *e)
+                .collect();
             mean_square(&sel)
         };
         let peaks = near(&|v| v.abs() > 0.8 * amp);
         let zeros = near(&|v| v.abs() < 0.2 * amp);
-        assert!((peaks / zeros - 1.0).abs() < 0.05, "error power near peaks {peaks:.4}, near zero {zeros:.4}");
+        assert!(
+            (peaks / zeros - 1.0).abs() < 0.05,
+            "error power near peaks {peaks:.4}, near zero {zeros:.4}"
+        );
     }
 
     #[test]
@@ -205,9 +234,16 @@ mod tests {
         let x = sine(96_000, 0.01, 1000.0, 48_000.0);
         let s = errors(&mut q, &x);
         let power = mean_square(&s);
-        assert!((power - 0.5).abs() < 0.02, "shaped error power {power:.4} LSB², theory 0.5");
+        assert!(
+            (power - 0.5).abs() < 0.02,
+            "shaped error power {power:.4} LSB², theory 0.5"
+        );
         let lag1 = s.windows(2).map(|w| w[0] * w[1]).sum::<f64>() / (s.len() - 1) as f64;
-        assert!((lag1 / power + 0.5).abs() < 0.02, "normalized lag-1 autocorrelation {:.4}, theory -0.5", lag1 / power);
+        assert!(
+            (lag1 / power + 0.5).abs() < 0.02,
+            "normalized lag-1 autocorrelation {:.4}, theory -0.5",
+            lag1 / power
+        );
     }
 
     #[test]
@@ -224,7 +260,10 @@ mod tests {
             let v = q.quantize(0, x);
             assert!((f64::from(v) - f64::from(x) * 32768.0).abs() <= 3.0);
         }
-        assert!(q.quantize(0, f32::NAN).abs() <= 2, "NaN is quantized as silence");
+        assert!(
+            q.quantize(0, f32::NAN).abs() <= 2,
+            "NaN is quantized as silence"
+        );
     }
 
     #[test]

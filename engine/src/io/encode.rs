@@ -64,7 +64,11 @@ pub struct OutputFormat {
 impl OutputFormat {
     /// A format at the session rate with the dither it needs (TPDF for 16 bits, none otherwise).
     pub fn new(format: SampleFormat) -> Self {
-        OutputFormat { sample_rate: None, format, dither: format.default_dither() }
+        OutputFormat {
+            sample_rate: None,
+            format,
+            dither: format.default_dither(),
+        }
     }
 
     /// The same format at another sample rate.
@@ -162,12 +166,22 @@ impl AudioWriter {
     /// # Errors
     /// [`AudioIoError::InvalidOutput`] for 0 or more than 65535 channels or a zero rate;
     /// [`AudioIoError::Io`] when the folder cannot be written; [`AudioIoError::Resampler`].
-    pub fn create(path: impl AsRef<Path>, channels: usize, session_rate: u32, format: OutputFormat) -> Result<Self, AudioIoError> {
+    pub fn create(
+        path: impl AsRef<Path>,
+        channels: usize,
+        session_rate: u32,
+        format: OutputFormat,
+    ) -> Result<Self, AudioIoError> {
         let path = path.as_ref();
-        let invalid = |reason: String| AudioIoError::InvalidOutput { path: path.to_path_buf(), reason };
+        let invalid = |reason: String| AudioIoError::InvalidOutput {
+            path: path.to_path_buf(),
+            reason,
+        };
         let channel_count = u16::try_from(channels).ok().filter(|&c| c > 0);
         let Some(channel_count) = channel_count else {
-            return Err(invalid(format!("a WAV file holds 1 to 65535 channels, not {channels}")));
+            return Err(invalid(format!(
+                "a WAV file holds 1 to 65535 channels, not {channels}"
+            )));
         };
         let rate = format.sample_rate.unwrap_or(session_rate);
         if rate == 0 || session_rate == 0 {
@@ -176,11 +190,25 @@ impl AudioWriter {
         let resampler = if rate == session_rate {
             None
         } else {
-            Some(Resampler::new(session_rate, rate, channels, format!("`{}`", path.display()))?)
+            Some(Resampler::new(
+                session_rate,
+                rate,
+                channels,
+                format!("`{}`", path.display()),
+            )?)
         };
         let (quantizer, spec_format, dither) = match format.format {
             SampleFormat::Float32 => (None, hound::SampleFormat::Float, Dither::None),
-            f => (Some(Quantizer::new(f.bits(), format.dither, channels, DEFAULT_SEED)), hound::SampleFormat::Int, format.dither),
+            f => (
+                Some(Quantizer::new(
+                    f.bits(),
+                    format.dither,
+                    channels,
+                    DEFAULT_SEED,
+                )),
+                hound::SampleFormat::Int,
+                format.dither,
+            ),
         };
         let spec = hound::WavSpec {
             channels: channel_count,
@@ -189,8 +217,12 @@ impl AudioWriter {
             sample_format: spec_format,
         };
         let (file, handle) = AtomicFile::create(path)?;
-        let wav = hound::WavWriter::new(BufWriter::with_capacity(1 << 16, handle), spec)
-            .map_err(|source| AudioIoError::Encode { path: path.to_path_buf(), source })?;
+        let wav = hound::WavWriter::new(BufWriter::with_capacity(1 << 16, handle), spec).map_err(
+            |source| AudioIoError::Encode {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
         Ok(AudioWriter {
             target: path.to_path_buf(),
             file: Some(file),
@@ -233,8 +265,16 @@ impl AudioWriter {
     ///
     /// # Errors
     /// [`AudioIoError::Encode`] when the disk refuses the write.
-    pub fn write<S: AsRef<[f32]>>(&mut self, input: &[S], frames: usize) -> Result<(), AudioIoError> {
-        let frames = input.iter().take(self.channels).map(|c| c.as_ref().len()).fold(frames, usize::min);
+    pub fn write<S: AsRef<[f32]>>(
+        &mut self,
+        input: &[S],
+        frames: usize,
+    ) -> Result<(), AudioIoError> {
+        let frames = input
+            .iter()
+            .take(self.channels)
+            .map(|c| c.as_ref().len())
+            .fold(frames, usize::min);
         for (ch, stage) in self.stage.iter_mut().enumerate() {
             stage.clear();
             match input.get(ch) {
@@ -259,7 +299,9 @@ impl AudioWriter {
                 result
             }
             Some(mut resampler) => {
-                let result = resampler.push(&self.stage, frames).and_then(|()| self.drain(&mut resampler));
+                let result = resampler
+                    .push(&self.stage, frames)
+                    .and_then(|()| self.drain(&mut resampler));
                 self.resampler = Some(resampler);
                 result
             }
@@ -286,7 +328,10 @@ impl AudioWriter {
             self.drain(&mut resampler)?;
         }
         if let Some(wav) = self.wav.take() {
-            wav.finalize().map_err(|source| AudioIoError::Encode { path: self.target.clone(), source })?;
+            wav.finalize().map_err(|source| AudioIoError::Encode {
+                path: self.target.clone(),
+                source,
+            })?;
         }
         let summary = WriteSummary {
             path: self.target.clone(),
@@ -298,7 +343,10 @@ impl AudioWriter {
             peak: self.peak,
             faults: self.faults,
         };
-        Ok(PendingFile { summary, file: self.file.take() })
+        Ok(PendingFile {
+            summary,
+            file: self.file.take(),
+        })
     }
 
     /// Encodes every frame the resampler has ready.
@@ -322,8 +370,13 @@ impl AudioWriter {
     /// Quantizes and writes `frames` interleaved frames.
     fn encode(&mut self, planar: &[Vec<f32>], frames: usize) -> Result<(), AudioIoError> {
         let path = &self.target;
-        let Some(wav) = self.wav.as_mut() else { return Ok(()) };
-        let encode_error = |source| AudioIoError::Encode { path: path.to_path_buf(), source };
+        let Some(wav) = self.wav.as_mut() else {
+            return Ok(());
+        };
+        let encode_error = |source| AudioIoError::Encode {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut peak = self.peak;
         match self.quantizer.as_mut() {
             None => {

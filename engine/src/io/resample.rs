@@ -59,11 +59,24 @@ impl Resampler {
     ///
     /// # Errors
     /// [`AudioIoError::Resampler`] for a zero rate or zero channels.
-    pub fn new(from: u32, to: u32, channels: usize, context: impl Into<String>) -> Result<Self, AudioIoError> {
+    pub fn new(
+        from: u32,
+        to: u32,
+        channels: usize,
+        context: impl Into<String>,
+    ) -> Result<Self, AudioIoError> {
         let context = context.into();
-        let error = |reason: String| AudioIoError::Resampler { context: context.clone(), from, to, channels, reason };
+        let error = |reason: String| AudioIoError::Resampler {
+            context: context.clone(),
+            from,
+            to,
+            channels,
+            reason,
+        };
         if from == 0 || to == 0 || channels == 0 {
-            return Err(error("rates and channel count must be positive".to_string()));
+            return Err(error(
+                "rates and channel count must be positive".to_string(),
+            ));
         }
         let (fft, chunk_in, chunk_out, delay) = if from == to {
             (None, 0, 0, 0)
@@ -72,7 +85,9 @@ impl Resampler {
             let (min_in, min_out) = (from as usize / gcd, to as usize / gcd);
             // An even number of minimum blocks makes both FFT lengths even, so the filter's
             // centre (half the input length) is exactly half the output length.
-            let blocks = MIN_FFT_LEN.div_ceil(min_in.min(min_out)).next_multiple_of(2);
+            let blocks = MIN_FFT_LEN
+                .div_ceil(min_in.min(min_out))
+                .next_multiple_of(2);
             let fft = Fft::<f32>::new_custom(
                 from as usize,
                 to as usize,
@@ -83,7 +98,11 @@ impl Resampler {
                 FixedSync::Both,
             )
             .map_err(|e| error(e.to_string()))?;
-            let (chunk_in, chunk_out, delay) = (fft.input_frames_max(), fft.output_frames_max(), fft.output_delay());
+            let (chunk_in, chunk_out, delay) = (
+                fft.input_frames_max(),
+                fft.output_frames_max(),
+                fft.output_delay(),
+            );
             (Some(Box::new(fft)), chunk_in, chunk_out, delay)
         };
         Ok(Resampler {
@@ -147,11 +166,18 @@ impl Resampler {
     /// # Errors
     /// [`AudioIoError::Resampler`] if rubato refuses a chunk (it does not with the buffers
     /// this type prepares).
-    pub fn push<S: AsRef<[f32]>>(&mut self, input: &[S], frames: usize) -> Result<(), AudioIoError> {
+    pub fn push<S: AsRef<[f32]>>(
+        &mut self,
+        input: &[S],
+        frames: usize,
+    ) -> Result<(), AudioIoError> {
         if self.target.is_some() {
             return Ok(());
         }
-        let frames = input.iter().map(|c| c.as_ref().len()).fold(frames, usize::min);
+        let frames = input
+            .iter()
+            .map(|c| c.as_ref().len())
+            .fold(frames, usize::min);
         self.frames_in += frames as u64;
         if self.fft.is_none() {
             for (ch, q) in self.queue.iter_mut().enumerate() {
@@ -209,7 +235,11 @@ impl Resampler {
     /// Copies up to `max_frames` converted frames into `out[ch][..n]` (buffers at least that
     /// long; shorter buffers lower the count) and returns `n`.
     pub fn pop(&mut self, out: &mut [Vec<f32>], max_frames: usize) -> usize {
-        let n = out.iter().take(self.channels).map(Vec::len).fold(max_frames.min(self.available()), usize::min);
+        let n = out
+            .iter()
+            .take(self.channels)
+            .map(Vec::len)
+            .fold(max_frames.min(self.available()), usize::min);
         for (dst, q) in out.iter_mut().zip(&self.queue) {
             dst[..n].copy_from_slice(&q[self.queue_pos..self.queue_pos + n]);
         }
@@ -244,7 +274,9 @@ impl Resampler {
     /// Converts the gathered input chunk and queues its output, minus the delay still to
     /// trim and anything past the target length.
     fn run_chunk(&mut self) -> Result<(), AudioIoError> {
-        let Some(fft) = self.fft.as_deref_mut() else { return Ok(()) };
+        let Some(fft) = self.fft.as_deref_mut() else {
+            return Ok(());
+        };
         let chunk_in = self.input.first().map_or(0, Vec::len);
         let chunk_out = self.chunk_out.first().map_or(0, Vec::len);
         let error = |reason: String| AudioIoError::Resampler {
@@ -255,10 +287,14 @@ impl Resampler {
             reason,
         };
         let produced = {
-            let input = SequentialSliceOfVecs::new(&self.input, self.channels, chunk_in).map_err(|e| error(e.to_string()))?;
-            let mut output = SequentialSliceOfVecs::new_mut(&mut self.chunk_out, self.channels, chunk_out)
+            let input = SequentialSliceOfVecs::new(&self.input, self.channels, chunk_in)
                 .map_err(|e| error(e.to_string()))?;
-            fft.process_into_buffer(&input, &mut output, None).map_err(|e| error(e.to_string()))?.1
+            let mut output =
+                SequentialSliceOfVecs::new_mut(&mut self.chunk_out, self.channels, chunk_out)
+                    .map_err(|e| error(e.to_string()))?;
+            fft.process_into_buffer(&input, &mut output, None)
+                .map_err(|e| error(e.to_string()))?
+                .1
         };
         self.input_fill = 0;
         let skip = self.to_trim.min(produced);
@@ -327,7 +363,9 @@ mod tests {
     }
 
     fn sine(freq: f64, rate: u32, amp: f64, phase: f64, len: usize) -> Vec<f32> {
-        (0..len).map(|n| (amp * (2.0 * PI * freq * n as f64 / f64::from(rate) + phase).sin()) as f32).collect()
+        (0..len)
+            .map(|n| (amp * (2.0 * PI * freq * n as f64 / f64::from(rate) + phase).sin()) as f32)
+            .collect()
     }
 
     fn rms(x: &[f32]) -> f64 {
@@ -336,7 +374,13 @@ mod tests {
 
     #[test]
     fn output_length_is_the_rounded_ratio_for_every_rate_pair() {
-        for &(from, to) in &[(44_100, 48_000), (48_000, 44_100), (48_000, 96_000), (96_000, 44_100), (22_050, 48_000)] {
+        for &(from, to) in &[
+            (44_100, 48_000),
+            (48_000, 44_100),
+            (48_000, 96_000),
+            (96_000, 44_100),
+            (22_050, 48_000),
+        ] {
             for len in [0usize, 1, 100, 10_007] {
                 let input = vec![vec![0.25f32; len]; 2];
                 let out = convert(&input, from, to, 999);
@@ -361,7 +405,10 @@ mod tests {
             .zip(&expected[edge..])
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        assert!(worst < 1e-4, "largest deviation from the analytic sine: {worst}");
+        assert!(
+            worst < 1e-4,
+            "largest deviation from the analytic sine: {worst}"
+        );
     }
 
     #[test]
@@ -376,7 +423,10 @@ mod tests {
             .zip(&expected[edge..])
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        assert!(worst < 1e-4, "largest deviation from the analytic sine: {worst}");
+        assert!(
+            worst < 1e-4,
+            "largest deviation from the analytic sine: {worst}"
+        );
     }
 
     #[test]
@@ -387,7 +437,10 @@ mod tests {
             let edge = to as usize / 10;
             let level = rms(&out[0][edge..out[0].len() - edge]);
             let db = 20.0 * (level / (0.5 / 2f64.sqrt())).log10();
-            assert!(db.abs() < 0.05, "{from} -> {to}: level changed by {db:.4} dB");
+            assert!(
+                db.abs() < 0.05,
+                "{from} -> {to}: level changed by {db:.4} dB"
+            );
         }
     }
 
@@ -396,7 +449,10 @@ mod tests {
         let input = vec![sine(440.0, 48_000, 0.5, 0.0, 20_000), vec![0.0; 20_000]];
         let out = convert(&input, 48_000, 44_100, 512);
         assert!(rms(&out[0]) > 0.3);
-        assert!(out[1].iter().all(|x| x.abs() < 1e-6), "silence stays silent, no crosstalk");
+        assert!(
+            out[1].iter().all(|x| x.abs() < 1e-6),
+            "silence stays silent, no crosstalk"
+        );
     }
 
     #[test]
@@ -415,8 +471,14 @@ mod tests {
 
     #[test]
     fn zero_rates_are_refused() {
-        assert!(matches!(Resampler::new(0, 48_000, 2, "x"), Err(AudioIoError::Resampler { .. })));
-        assert!(matches!(Resampler::new(48_000, 44_100, 0, "x"), Err(AudioIoError::Resampler { .. })));
+        assert!(matches!(
+            Resampler::new(0, 48_000, 2, "x"),
+            Err(AudioIoError::Resampler { .. })
+        ));
+        assert!(matches!(
+            Resampler::new(48_000, 44_100, 0, "x"),
+            Err(AudioIoError::Resampler { .. })
+        ));
     }
 
     #[test]

@@ -39,10 +39,24 @@ impl ResamplingReader {
             None
         } else {
             let context = format!("`{}`", reader.path().display());
-            Some(Resampler::new(info.sample_rate, rate, info.channels, context)?)
+            Some(Resampler::new(
+                info.sample_rate,
+                rate,
+                info.channels,
+                context,
+            )?)
         };
-        let scratch = if resampler.is_some() { vec![vec![0.0; READ_CHUNK]; info.channels] } else { Vec::new() };
-        Ok(ResamplingReader { reader, rate, resampler, scratch })
+        let scratch = if resampler.is_some() {
+            vec![vec![0.0; READ_CHUNK]; info.channels]
+        } else {
+            Vec::new()
+        };
+        Ok(ResamplingReader {
+            reader,
+            rate,
+            resampler,
+            scratch,
+        })
     }
 
     /// The file's own format, rate, channels and length.
@@ -73,7 +87,8 @@ impl ResamplingReader {
     /// The length in delivered frames, when the file's header says.
     pub fn frames(&self) -> Option<u64> {
         let info = self.reader.info();
-        info.frames.map(|f| output_len(f, info.sample_rate, self.rate))
+        info.frames
+            .map(|f| output_len(f, info.sample_rate, self.rate))
     }
 
     /// Reads up to `max_frames` frames at the target rate into `out[ch][..n]`, like
@@ -87,9 +102,16 @@ impl ResamplingReader {
         };
         let channels = resampler.channels();
         if out.len() < channels {
-            return Err(AudioIoError::Buffers { path: self.reader.path().to_path_buf(), expected: channels, found: out.len() });
+            return Err(AudioIoError::Buffers {
+                path: self.reader.path().to_path_buf(),
+                expected: channels,
+                found: out.len(),
+            });
         }
-        let want = out[..channels].iter().map(Vec::len).fold(max_frames, usize::min);
+        let want = out[..channels]
+            .iter()
+            .map(Vec::len)
+            .fold(max_frames, usize::min);
         while resampler.available() < want && !resampler.is_finished() {
             let n = self.reader.read(&mut self.scratch, READ_CHUNK)?;
             if n == 0 {

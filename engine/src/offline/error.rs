@@ -10,7 +10,10 @@ use crate::io::AudioIoError;
 #[non_exhaustive]
 pub enum RenderError {
     /// An `input` node of the graph has no file bound to it.
-    #[error("input `{node}` is not bound to a file; bind every input of the chain: {}", list(inputs))]
+    #[error(
+        "input `{node}` is not bound to a file; bind every input of the chain: {}",
+        list(inputs)
+    )]
     UnboundInput {
         /// The input node.
         node: String,
@@ -18,7 +21,11 @@ pub enum RenderError {
         inputs: Vec<String>,
     },
     /// A file is bound to a name that is not an `input` node of the graph.
-    #[error("no input named `{name}`{}; the chain's inputs are: {}", suggest(name, inputs), list(inputs))]
+    #[error(
+        "no input named `{name}`{}; the chain's inputs are: {}",
+        suggest(name, inputs),
+        list(inputs)
+    )]
     UnknownInput {
         /// The name given.
         name: String,
@@ -26,7 +33,11 @@ pub enum RenderError {
         inputs: Vec<String>,
     },
     /// An output file is bound to a name that is not an `output` node of the graph.
-    #[error("no output named `{name}`{}; the chain's outputs are: {}", suggest(name, outputs), list(outputs))]
+    #[error(
+        "no output named `{name}`{}; the chain's outputs are: {}",
+        suggest(name, outputs),
+        list(outputs)
+    )]
     UnknownOutput {
         /// The name given.
         name: String,
@@ -47,7 +58,9 @@ pub enum RenderError {
     },
     /// A file's channel count does not fit its input node's declared count (and the file is
     /// not mono, which would be duplicated).
-    #[error("input `{input}` declares {declared} channel(s) but `{path}` has {found}; set the input's `channels` to 0 (take the file's) or {found}, or supply a matching file")]
+    #[error(
+        "input `{input}` declares {declared} channel(s) but `{path}` has {found}; set the input's `channels` to 0 (take the file's) or {found}, or supply a matching file"
+    )]
     InputChannels {
         /// The input node.
         input: String,
@@ -76,7 +89,11 @@ fn list(names: &[String]) -> String {
     if names.is_empty() {
         "(none)".to_string()
     } else {
-        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -56,17 +56,46 @@ pub enum InputNotice {
 impl fmt::Display for InputNotice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InputNotice::Resampled { input, path, from, to } => {
-                write!(f, "input `{input}`: `{}` converted from {from} Hz to the session rate of {to} Hz", path.display())
+            InputNotice::Resampled {
+                input,
+                path,
+                from,
+                to,
+            } => {
+                write!(
+                    f,
+                    "input `{input}`: `{}` converted from {from} Hz to the session rate of {to} Hz",
+                    path.display()
+                )
             }
-            InputNotice::Padded { input, path, frames } => {
-                write!(f, "input `{input}`: `{}` is shorter than the longest input; {frames} frames of silence appended", path.display())
+            InputNotice::Padded {
+                input,
+                path,
+                frames,
+            } => {
+                write!(
+                    f,
+                    "input `{input}`: `{}` is shorter than the longest input; {frames} frames of silence appended",
+                    path.display()
+                )
             }
-            InputNotice::DuplicatedMono { input, path, channels } => {
-                write!(f, "input `{input}`: mono file `{}` copied to all {channels} channels", path.display())
+            InputNotice::DuplicatedMono {
+                input,
+                path,
+                channels,
+            } => {
+                write!(
+                    f,
+                    "input `{input}`: mono file `{}` copied to all {channels} channels",
+                    path.display()
+                )
             }
             InputNotice::Lossy { input, path, codec } => {
-                write!(f, "input `{input}`: `{}` is lossy ({codec}); its encoding artefacts are in the result", path.display())
+                write!(
+                    f,
+                    "input `{input}`: `{}` is lossy ({codec}); its encoding artefacts are in the result",
+                    path.display()
+                )
             }
         }
     }

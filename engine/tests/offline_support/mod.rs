@@ -1,15 +1,20 @@
 //! Shared helpers of the offline tests: WAV fixtures written with hound, hand-made AIFF and
 //! FLAC files, graphs built by hand from the builtin nodes, and small test-only node types.
 
-#![allow(clippy::unwrap_used, dead_code, reason = "test support: a failure here is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    dead_code,
+    reason = "test support: a failure here is a failed test"
+)]
 
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mixgraph_engine::{
-    ActivateError, Catalog, Category, Channels, Graph, NodeConfig, NodeDescriptor, NodeId, NodeType, ParamSpec,
-    ParamValue, PortSpec, ProcessContext, Processor, Reading, ReadingValue, Unit,
+    ActivateError, Catalog, Category, Channels, Graph, NodeConfig, NodeDescriptor, NodeId,
+    NodeType, ParamSpec, ParamValue, PortSpec, ProcessContext, Processor, Reading, ReadingValue,
+    Unit,
 };
 
 /// Planar audio: one vector per channel.
@@ -33,15 +38,31 @@ pub fn write_wav(path: &Path, rate: u32, audio: &Planar, fixture: Fixture) {
         Fixture::Int24 => (24, hound::SampleFormat::Int),
         Fixture::Float32 => (32, hound::SampleFormat::Float),
     };
-    let spec = hound::WavSpec { channels: audio.len() as u16, sample_rate: rate, bits_per_sample: bits, sample_format: format };
+    let spec = hound::WavSpec {
+        channels: audio.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: format,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     let frames = audio.first().map_or(0, Vec::len);
     for f in 0..frames {
         for ch in audio {
             match fixture {
-                Fixture::Int16 => w.write_sample((f64::from(ch[f]) * 32768.0).round().clamp(-32768.0, 32767.0) as i16).unwrap(),
+                Fixture::Int16 => w
+                    .write_sample(
+                        (f64::from(ch[f]) * 32768.0)
+                            .round()
+                            .clamp(-32768.0, 32767.0) as i16,
+                    )
+                    .unwrap(),
                 Fixture::Int24 => {
-                    w.write_sample((f64::from(ch[f]) * 8_388_608.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32).unwrap();
+                    w.write_sample(
+                        (f64::from(ch[f]) * 8_388_608.0)
+                            .round()
+                            .clamp(-8_388_608.0, 8_388_607.0) as i32,
+                    )
+                    .unwrap();
                 }
                 Fixture::Float32 => w.write_sample(ch[f]).unwrap(),
             }
@@ -88,7 +109,9 @@ pub fn read_wav(path: &Path) -> WavData {
 
 /// A sine of `len` frames.
 pub fn sine(freq: f64, rate: u32, amp: f64, phase: f64, len: usize) -> Vec<f32> {
-    (0..len).map(|n| (amp * (2.0 * PI * freq * n as f64 / f64::from(rate) + phase).sin()) as f32).collect()
+    (0..len)
+        .map(|n| (amp * (2.0 * PI * freq * n as f64 / f64::from(rate) + phase).sin()) as f32)
+        .collect()
 }
 
 /// Deterministic noise on the 24-bit grid (values k / 2^23), full range.
@@ -107,7 +130,10 @@ pub fn grid_noise_24(seed: u64, len: usize) -> Vec<f32> {
 
 /// Files in a folder, sorted (to check nothing is left behind).
 pub fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     v.sort();
     v
 }
@@ -121,7 +147,10 @@ pub struct GraphBuilder {
 
 impl Default for GraphBuilder {
     fn default() -> Self {
-        GraphBuilder { graph: Graph::new(), catalog: Catalog::with_builtins() }
+        GraphBuilder {
+            graph: Graph::new(),
+            catalog: Catalog::with_builtins(),
+        }
     }
 }
 
@@ -129,17 +158,24 @@ impl GraphBuilder {
     /// An input node, with `channels` declared (0: take the file's).
     pub fn input(&mut self, name: &str, channels: usize) -> NodeId {
         let params = [("channels".to_string(), ParamValue::Number(channels as f64))];
-        self.graph.add_node(name, self.catalog.get("input").unwrap(), &params).unwrap()
+        self.graph
+            .add_node(name, self.catalog.get("input").unwrap(), &params)
+            .unwrap()
     }
 
     /// An output node.
     pub fn output(&mut self, name: &str) -> NodeId {
-        self.graph.add_node(name, self.catalog.get("output").unwrap(), &[]).unwrap()
+        self.graph
+            .add_node(name, self.catalog.get("output").unwrap(), &[])
+            .unwrap()
     }
 
     /// A node of a test type.
     pub fn node(&mut self, name: &str, kind: impl NodeType, params: &[(&str, f64)]) -> NodeId {
-        let params: Vec<(String, ParamValue)> = params.iter().map(|(n, v)| (n.to_string(), ParamValue::Number(*v))).collect();
+        let params: Vec<(String, ParamValue)> = params
+            .iter()
+            .map(|(n, v)| (n.to_string(), ParamValue::Number(*v)))
+            .collect();
         self.graph.add_node(name, Arc::new(kind), &params).unwrap()
     }
 
@@ -168,7 +204,15 @@ static SCALE: NodeDescriptor = NodeDescriptor {
     source: "engine/tests/offline_support/mod.rs",
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
-    params: &[ParamSpec::number("factor", "Factor", Unit::Factor, -10.0, 10.0, 1.0, 0.0)],
+    params: &[ParamSpec::number(
+        "factor",
+        "Factor",
+        Unit::Factor,
+        -10.0,
+        10.0,
+        1.0,
+        0.0,
+    )],
 };
 
 impl NodeType for Scale {
@@ -176,7 +220,9 @@ impl NodeType for Scale {
         &SCALE
     }
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
-        Ok(Box::new(ScaleProcessor(config.params.number("factor") as f32)))
+        Ok(Box::new(ScaleProcessor(
+            config.params.number("factor") as f32
+        )))
     }
 }
 
@@ -205,7 +251,15 @@ static LOOKAHEAD: NodeDescriptor = NodeDescriptor {
     source: "engine/tests/offline_support/mod.rs",
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
-    params: &[ParamSpec::number("frames", "Delay", Unit::Samples, 0.0, 100_000.0, 0.0, 0.0)],
+    params: &[ParamSpec::number(
+        "frames",
+        "Delay",
+        Unit::Samples,
+        0.0,
+        100_000.0,
+        0.0,
+        0.0,
+    )],
 };
 
 impl NodeType for Lookahead {
@@ -215,7 +269,12 @@ impl NodeType for Lookahead {
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
         let delay = config.params.number("frames") as usize;
         let channels = config.input_channels.first().copied().unwrap_or(1);
-        Ok(Box::new(DelayProcessor { delay, echo: false, lines: vec![vec![0.0; delay.max(1)]; channels], pos: 0 }))
+        Ok(Box::new(DelayProcessor {
+            delay,
+            echo: false,
+            lines: vec![vec![0.0; delay.max(1)]; channels],
+            pos: 0,
+        }))
     }
 }
 
@@ -230,7 +289,15 @@ static ECHO: NodeDescriptor = NodeDescriptor {
     source: "engine/tests/offline_support/mod.rs",
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
-    params: &[ParamSpec::number("frames", "Echo delay", Unit::Samples, 1.0, 100_000.0, 1.0, 0.0)],
+    params: &[ParamSpec::number(
+        "frames",
+        "Echo delay",
+        Unit::Samples,
+        1.0,
+        100_000.0,
+        1.0,
+        0.0,
+    )],
 };
 
 impl NodeType for Echo {
@@ -240,7 +307,12 @@ impl NodeType for Echo {
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
         let delay = config.params.number("frames") as usize;
         let channels = config.input_channels.first().copied().unwrap_or(1);
-        Ok(Box::new(DelayProcessor { delay, echo: true, lines: vec![vec![0.0; delay.max(1)]; channels], pos: 0 }))
+        Ok(Box::new(DelayProcessor {
+            delay,
+            echo: true,
+            lines: vec![vec![0.0; delay.max(1)]; channels],
+            pos: 0,
+        }))
     }
 }
 
@@ -298,7 +370,10 @@ impl NodeType for PeakMeter {
         &PEAK_METER
     }
     fn activate(&self, _config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
-        Ok(Box::new(PeakProcessor { peak: 0.0, frames: 0 }))
+        Ok(Box::new(PeakProcessor {
+            peak: 0.0,
+            frames: 0,
+        }))
     }
 }
 
@@ -324,8 +399,16 @@ impl Processor for PeakProcessor {
     }
     fn readings(&self) -> Vec<Reading> {
         vec![
-            Reading { name: "peak", value: ReadingValue::Scalar(f64::from(self.peak)), unit: Unit::Factor },
-            Reading { name: "frames", value: ReadingValue::Scalar(self.frames as f64), unit: Unit::Samples },
+            Reading {
+                name: "peak",
+                value: ReadingValue::Scalar(f64::from(self.peak)),
+                unit: Unit::Factor,
+            },
+            Reading {
+                name: "frames",
+                value: ReadingValue::Scalar(self.frames as f64),
+                unit: Unit::Samples,
+            },
         ]
     }
 }
@@ -394,7 +477,7 @@ pub fn flac_16(rate: u32, audio: &[Vec<i16>], block: usize) -> Vec<u8> {
     for (index, start) in (0..total).step_by(block).enumerate() {
         let n = block.min(total - start);
         let mut frame = BitWriter::default();
-        frame.put(0b1111_1111_1111_10, 14); // sync
+        frame.put(0x3ffe, 14); // sync code 11111111111110
         frame.put(0, 1); // reserved
         frame.put(0, 1); // fixed block size
         frame.put(0b0111, 4); // block size: 16 bits at the end of the header
@@ -402,7 +485,10 @@ pub fn flac_16(rate: u32, audio: &[Vec<i16>], block: usize) -> Vec<u8> {
         frame.put(channels as u64 - 1, 4); // independent channels
         frame.put(0b100, 3); // 16 bits per sample
         frame.put(0, 1);
-        assert!(index < 128, "frame numbers above 127 need multi-byte UTF-8 coding");
+        assert!(
+            index < 128,
+            "frame numbers above 127 need multi-byte UTF-8 coding"
+        );
         frame.put(index as u64, 8);
         frame.put(n as u64 - 1, 16);
         let crc = crc8(&frame.bytes);
@@ -446,7 +532,11 @@ fn crc8(data: &[u8]) -> u8 {
     for &b in data {
         crc ^= b;
         for _ in 0..8 {
-            crc = if crc & 0x80 != 0 { (crc << 1) ^ 0x07 } else { crc << 1 };
+            crc = if crc & 0x80 != 0 {
+                (crc << 1) ^ 0x07
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -457,7 +547,11 @@ fn crc16(data: &[u8]) -> u16 {
     for &b in data {
         crc ^= u16::from(b) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x8005 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x8005
+            } else {
+                crc << 1
+            };
         }
     }
     crc
