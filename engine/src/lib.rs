@@ -13,6 +13,7 @@ pub mod descriptor;
 pub mod error;
 pub mod graph;
 pub mod io;
+pub mod live;
 pub mod node;
 pub mod offline;
 pub mod param;

@@ -1,0 +1,2 @@
+//! Callback-time benchmark of the live runtime (being written).
+fn main() {}
