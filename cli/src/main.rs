@@ -1,2 +1,75 @@
-fn main() {}
-//! The mixgraph command-line tool.
+//! The `mixgraph` command-line tool: check, draw, render and master chains, list nodes, and
+//! run the demo. Exit status: 0 success, 2 bad input or usage, 1 any other failure.
+
+mod chain_file;
+mod classify;
+mod commands;
+mod demo;
+mod exit;
+mod report;
+mod script;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// mixgraph: mixing and mastering graphs, from RON presets or Lua recipes, rendered offline
+/// or live.
+#[derive(Parser, Debug)]
+#[command(name = "mixgraph", version, about, propagate_version = true)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render a chain offline: files in, files out.
+    Render(commands::render::Args),
+    /// Validate a chain; print its inputs, outputs, compiled schedule, latency and buffers.
+    Check(commands::check::Args),
+    /// Print a chain's graph as Graphviz DOT.
+    Graph(commands::graph::Args),
+    /// List the node catalog, or describe one node kind.
+    Nodes {
+        /// A node kind to describe.
+        kind: Option<String>,
+    },
+    /// Synthesize a multitrack session, mix it with a shipped chain, and write it all to DIR.
+    Demo {
+        /// Folder for the stems, the mix and the report.
+        #[arg(default_value = "demo-out")]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match &cli.command {
+        Command::Render(args) => commands::render::run(args, cli.json),
+        Command::Check(args) => commands::check::run(args, cli.json),
+        Command::Graph(args) => commands::graph::run(args),
+        Command::Nodes { kind } => commands::nodes::run(kind.as_deref(), cli.json),
+        Command::Demo { dir } => demo::run(dir, cli.json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit::status(&err) as u8)
+        }
+    }
+}

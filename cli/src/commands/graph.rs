@@ -1,0 +1,21 @@
+//! `mixgraph graph CHAIN`: the flattened graph as Graphviz DOT.
+
+use anyhow::Result;
+
+use crate::chain_file::{self, ScriptArgs};
+
+/// Arguments of `mixgraph graph`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The chain: a .ron preset, a .lua recipe, or a shipped preset's name.
+    pub chain: String,
+    #[command(flatten)]
+    pub script: crate::commands::render::ScriptFlags,
+}
+
+/// Prints the DOT text.
+pub fn run(args: &Args) -> Result<()> {
+    let chain = chain_file::load(&args.chain, &ScriptArgs::from(&args.script))?;
+    print!("{}", chain.graph().to_dot());
+    Ok(())
+}
