@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use mixgraph_engine::{CompileConfig, Graph, NodeType, ParamKind, ParamValue, compile};
+use mixgraph_engine::{CompileConfig, Graph, NodeType, ParamKind, ParamValue, Schedule, compile};
 
 /// A numeric parameter for [`render`].
 pub fn num(name: &str, value: f64) -> (String, ParamValue) {
@@ -59,6 +59,18 @@ pub fn render_arc(node: Arc<dyn NodeType>, params: &[(String, ParamValue)], inpu
 /// Renders a graph whose inputs are named `in0`, `in1`... (fed from `inputs`, in that order)
 /// and returns its outputs in schedule order.
 pub fn render_graph(g: &Graph, inputs: &[PortAudio], sample_rate: f64, block: usize) -> Vec<PortAudio> {
+    render_graph_with(g, inputs, sample_rate, block, |_, _| {})
+}
+
+/// [`render_graph`], calling `before_block(schedule, position)` before every block (to change
+/// parameters with [`Schedule::set_param`] at a known frame, as a live control would).
+pub fn render_graph_with(
+    g: &Graph,
+    inputs: &[PortAudio],
+    sample_rate: f64,
+    block: usize,
+    mut before_block: impl FnMut(&mut Schedule, usize),
+) -> Vec<PortAudio> {
     let mut config = CompileConfig::new(sample_rate, block);
     for (p, audio) in inputs.iter().enumerate() {
         config.input_channels.insert(format!("in{p}"), audio.len());
@@ -74,6 +86,7 @@ pub fn render_graph(g: &Graph, inputs: &[PortAudio], sample_rate: f64, block: us
     let mut pos = 0;
     while pos < len {
         let n = block.min(len - pos);
+        before_block(&mut s, pos);
         for (slot, &p) in order.iter().enumerate() {
             for (ch, data) in inputs[p].iter().enumerate() {
                 s.input_buffer(slot, ch)[..n].copy_from_slice(&data[pos..pos + n]);
@@ -124,9 +137,22 @@ pub fn check_node_contract(node: impl NodeType, params: &[(String, ParamValue)])
 
 /// [`check_node_contract`] for a shared node type.
 pub fn check_node_contract_arc(node: Arc<dyn NodeType>, params: &[(String, ParamValue)]) {
+    let ports = node.descriptor().inputs.len();
+    check_node_contract_with_channels_arc(node, params, &vec![2; ports]);
+}
+
+/// [`check_node_contract`] with noise of `channels[p]` channels on input port `p` (for nodes
+/// with mono inputs, or to check the mono path of a node that takes any count).
+pub fn check_node_contract_with_channels(node: impl NodeType, params: &[(String, ParamValue)], channels: &[usize]) {
+    check_node_contract_with_channels_arc(Arc::new(node), params, channels);
+}
+
+/// [`check_node_contract_with_channels`] for a shared node type.
+pub fn check_node_contract_with_channels_arc(node: Arc<dyn NodeType>, params: &[(String, ParamValue)], channels: &[usize]) {
     let d = node.descriptor().clone();
+    assert_eq!(channels.len(), d.inputs.len(), "`{}`: one channel count per input port", d.kind);
     let len = 9000;
-    let inputs: Vec<PortAudio> = (0..d.inputs.len()).map(|p| noise(p as u64 + 7, 2, len)).collect();
+    let inputs: Vec<PortAudio> = (0..d.inputs.len()).map(|p| noise(p as u64 + 7, channels[p], len)).collect();
     let sr = 48_000.0;
     let reference = render_arc(node.clone(), params, &inputs, sr, 1);
     for block in [64, 1000, 4096] {
@@ -136,8 +162,8 @@ pub fn check_node_contract_arc(node: Arc<dyn NodeType>, params: &[(String, Param
     // reset: process, reset, process again -> identical.
     let g = graph_for(node.clone(), params, inputs.len());
     let mut config = CompileConfig::new(sr, 512);
-    for p in 0..inputs.len() {
-        config.input_channels.insert(format!("in{p}"), 2);
+    for (p, &count) in channels.iter().enumerate() {
+        config.input_channels.insert(format!("in{p}"), count);
     }
     let mut s = compile(&g, &config).unwrap();
     let run = |s: &mut mixgraph_engine::Schedule| {
@@ -145,8 +171,8 @@ pub fn check_node_contract_arc(node: Arc<dyn NodeType>, params: &[(String, Param
         for b in 0..4 {
             for slot in 0..s.inputs().len() {
                 let p: usize = s.inputs()[slot].name[2..].parse().unwrap();
-                for ch in 0..2 {
-                    s.input_buffer(slot, ch)[..512].copy_from_slice(&inputs[p][ch][b * 512..(b + 1) * 512]);
+                for (ch, data) in inputs[p].iter().enumerate() {
+                    s.input_buffer(slot, ch)[..512].copy_from_slice(&data[b * 512..(b + 1) * 512]);
                 }
             }
             s.process(512);
@@ -182,4 +208,27 @@ pub fn check_node_contract_arc(node: Arc<dyn NodeType>, params: &[(String, Param
             }
         }
     }
+}
+
+/// The amplitude of the `freq` Hz component of `signal`: a least-squares fit of a sine and a
+/// cosine at that frequency (exact for a pure tone; other components leak in little when the
+/// signal spans many periods).
+pub fn amplitude_at(signal: &[f32], freq: f64, sample_rate: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / sample_rate;
+    let (mut ss, mut cc, mut sc, mut xs, mut xc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (n, &x) in signal.iter().enumerate() {
+        let (s, c) = (w * n as f64).sin_cos();
+        ss += s * s;
+        cc += c * c;
+        sc += s * c;
+        xs += f64::from(x) * s;
+        xc += f64::from(x) * c;
+    }
+    let det = ss * cc - sc * sc;
+    if det.abs() < f64::MIN_POSITIVE {
+        return 0.0;
+    }
+    let a = (xs * cc - xc * sc) / det;
+    let b = (xc * ss - xs * sc) / det;
+    a.hypot(b)
 }

@@ -2,3 +2,4 @@
 //! envelope followers). Not nodes themselves.
 
 pub mod biquad;
+pub mod choice_blend;
