@@ -37,6 +37,7 @@ impl Smoothed {
 
     /// Advances one frame and returns the new value.
     #[inline]
+    #[allow(clippy::should_implement_trait, reason = "a smoother never ends, so it is not an Iterator; `next` reads best at every call site")]
     pub fn next(&mut self) -> f64 {
         if self.remaining > 0 {
             self.remaining -= 1;
