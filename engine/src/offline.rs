@@ -106,7 +106,9 @@ impl RenderRequest {
 /// # Errors
 /// A binding that names no node or leaves an input unbound, an output path equal to an
 /// input, a file that cannot be read or written, a channel count that does not fit, or a
-/// graph that does not compile. No output file exists after an error.
+/// graph that does not compile. No output file exists after an error (outputs are renamed
+/// into place only once all of them are complete; only a rename refused by the operating
+/// system midway through that last step can leave the earlier outputs in place).
 pub fn render(
     graph: &Graph,
     request: &RenderRequest,
@@ -132,11 +134,15 @@ pub fn render(
     let mut config = CompileConfig::new(f64::from(rate), request.block);
     let mut sources = Vec::with_capacity(readers.len());
     for ((name, path), reader) in request.inputs.iter().zip(readers) {
-        let source = Source::new(graph, name, path, reader, rate, request.block, &mut notices)?;
+        let source = Source::new(graph, name, path, reader, rate, &mut notices)?;
         config.input_channels.insert(name.clone(), source.width);
         sources.push(source);
     }
     let mut schedule = compile(graph, &config)?;
+    // The block size is valid now that the graph compiled with it.
+    for source in &mut sources {
+        source.allocate(request.block);
+    }
     // Order sources as the schedule addresses its inputs.
     let slots: HashMap<&str, usize> = schedule
         .inputs()
@@ -331,7 +337,6 @@ impl Source {
         path: &std::path::Path,
         reader: AudioReader,
         rate: u32,
-        block: usize,
         notices: &mut Vec<InputNotice>,
     ) -> Result<Source, RenderError> {
         let info = reader.info().clone();
@@ -378,11 +383,16 @@ impl Source {
         Ok(Source {
             name: name.to_string(),
             reader: ResamplingReader::new(reader, rate)?,
-            buf: vec![vec![0.0; block.max(1)]; found],
+            buf: vec![Vec::new(); found],
             width,
             frames: 0,
             ended: false,
         })
+    }
+
+    /// Prepares the read buffers for blocks of `block` frames.
+    fn allocate(&mut self, block: usize) {
+        self.buf.iter_mut().for_each(|b| b.resize(block, 0.0));
     }
 
     /// Fills the schedule's buffers of input `slot` with the next block: a full block, or

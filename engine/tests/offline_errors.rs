@@ -232,6 +232,13 @@ fn graph_errors_pass_through_typed() {
         matches!(err, RenderError::Graph(GraphError::Config(_))),
         "{err:?}"
     );
+    // An absurd block size is refused before any buffer of that size is allocated.
+    let huge = request.clone().block(1 << 40);
+    let err = render(&passthrough(0), &huge, &mut |_, _| {}).unwrap_err();
+    assert!(
+        matches!(err, RenderError::Graph(GraphError::Config(_))),
+        "{err:?}"
+    );
     assert_eq!(files_in(dir.path()), vec![input]);
 }
 

@@ -436,3 +436,37 @@ fn meter_readings_come_back_in_the_report() {
     assert_eq!(value("peak"), 0.75);
     assert_eq!(value("frames"), 4000.0);
 }
+
+#[test]
+fn a_lossy_input_is_noted_and_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mp3 = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/offline_fixtures/sine_1k_44k1_stereo.mp3");
+    let output = dir.path().join("out.wav");
+    let request = RenderRequest::new()
+        .sample_rate(48_000)
+        .input("in", &mp3)
+        .output("out", &output, OutputFormat::new(SampleFormat::Pcm24));
+    let report = render(&passthrough(0), &request, &mut no_progress()).unwrap();
+    assert_eq!(
+        report.notices,
+        vec![
+            InputNotice::Lossy {
+                input: "in".into(),
+                path: mp3.clone(),
+                codec: "mp3".into()
+            },
+            InputNotice::Resampled {
+                input: "in".into(),
+                path: mp3,
+                from: 44_100,
+                to: 48_000
+            },
+        ]
+    );
+    assert_eq!(
+        read_wav(&output).floats[0].len(),
+        24_000,
+        "round(22050 * 48000 / 44100)"
+    );
+}
