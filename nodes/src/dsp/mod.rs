@@ -3,3 +3,4 @@
 
 pub mod biquad;
 pub mod choice_blend;
+pub mod convolver;
