@@ -208,8 +208,8 @@ impl AudioReader {
 
     /// Reads up to `max_frames` frames into `out[ch][..n]` (planar, one buffer per channel,
     /// each at least `max_frames` long; shorter buffers lower the count) and returns `n`.
-    /// Returns 0 only at the end of the stream. Allocates nothing once the first packets
-    /// have been decoded.
+    /// Returns 0 only at the end of the stream (or when asked for 0 frames). Allocates
+    /// nothing once the first packets have been decoded.
     ///
     /// # Errors
     /// [`AudioIoError::Buffers`] when `out` has fewer buffers than the file has channels;

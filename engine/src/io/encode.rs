@@ -369,6 +369,18 @@ impl AudioWriter {
 
     /// Quantizes and writes `frames` interleaved frames.
     fn encode(&mut self, planar: &[Vec<f32>], frames: usize) -> Result<(), AudioIoError> {
+        let total = self.frames + frames as u64;
+        if !fits_in_wav(total, self.channels, self.format.format) {
+            return Err(AudioIoError::InvalidOutput {
+                path: self.target.clone(),
+                reason: format!(
+                    "{total} frames of {} channel(s) in {} exceed the 4 GiB limit of a WAV file; \
+                     write fewer channels, a lower rate or a smaller sample format",
+                    self.channels,
+                    self.format.format.name()
+                ),
+            });
+        }
         let path = &self.target;
         let Some(wav) = self.wav.as_mut() else {
             return Ok(());
@@ -405,6 +417,14 @@ impl AudioWriter {
     }
 }
 
+/// Whether `frames` frames fit in a WAV file, whose sizes are 32-bit byte counts (room is
+/// left for the largest header hound writes).
+fn fits_in_wav(frames: u64, channels: usize, format: SampleFormat) -> bool {
+    const MAX_DATA_BYTES: u64 = u32::MAX as u64 - 128;
+    let bytes = u128::from(frames) * channels as u128 * u128::from(format.bits() / 8);
+    bytes <= u128::from(MAX_DATA_BYTES)
+}
+
 /// A completed file under its temporary name; [`PendingFile::commit`] renames it onto its
 /// target, dropping it removes it.
 #[derive(Debug)]
@@ -436,5 +456,23 @@ impl Drop for AudioWriter {
         // Without finish(), close the file, then the AtomicFile removes it.
         self.wav.take();
         self.file.take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wav_size_limit_is_4_gib_of_sample_data() {
+        // 4 GiB minus the header, at 2 bytes per sample: just over 2^31 samples.
+        let limit_16 = (u64::from(u32::MAX) - 128) / 2;
+        assert!(fits_in_wav(limit_16, 1, SampleFormat::Pcm16));
+        assert!(!fits_in_wav(limit_16 + 1, 1, SampleFormat::Pcm16));
+        assert!(!fits_in_wav(limit_16 / 2 + 1, 2, SampleFormat::Pcm16));
+        // An hour of 6-channel 96 kHz float is 8.3 GB: refused rather than corrupted.
+        assert!(!fits_in_wav(3600 * 96_000, 6, SampleFormat::Float32));
+        assert!(fits_in_wav(3600 * 48_000, 2, SampleFormat::Pcm24));
+        assert!(fits_in_wav(u64::MAX, 0, SampleFormat::Pcm24));
     }
 }
