@@ -250,5 +250,7 @@ mod tests {
     #[test]
     fn block_size_invariant_reset_and_finite() {
         testkit::check_node_contract(CorrelationMeter, &[]);
+        testkit::check_node_contract_with_channels(CorrelationMeter, &[], &[1]);
+        testkit::check_node_contract_with_channels(CorrelationMeter, &[], &[6]);
     }
 }

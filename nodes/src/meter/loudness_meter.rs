@@ -395,5 +395,7 @@ mod tests {
     #[test]
     fn block_size_invariant_reset_and_finite() {
         testkit::check_node_contract(LoudnessMeter, &[]);
+        testkit::check_node_contract_with_channels(LoudnessMeter, &[], &[1]);
+        testkit::check_node_contract_with_channels(LoudnessMeter, &[], &[6]);
     }
 }

@@ -146,5 +146,7 @@ mod tests {
     #[test]
     fn block_size_invariant_reset_and_finite() {
         testkit::check_node_contract(PeakMeter, &[]);
+        testkit::check_node_contract_with_channels(PeakMeter, &[], &[1]);
+        testkit::check_node_contract_with_channels(PeakMeter, &[], &[6]);
     }
 }

@@ -249,5 +249,7 @@ mod tests {
     #[test]
     fn block_size_invariant_reset_and_finite() {
         testkit::check_node_contract(Spectrum, &[]);
+        testkit::check_node_contract_with_channels(Spectrum, &[], &[1]);
+        testkit::check_node_contract_with_channels(Spectrum, &[], &[6]);
     }
 }

@@ -346,9 +346,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("contract.wav");
         write_wav(&path, &decaying_ir(4, 2, 1500), 48_000, 32, true);
-        testkit::check_node_contract(
-            Convolution,
-            &[text("ir", path.to_str().unwrap()), num("mix", 60.0)],
-        );
+        let params = [text("ir", path.to_str().unwrap()), num("mix", 60.0)];
+        testkit::check_node_contract(Convolution, &params);
+        // A stereo IR on a mono and on a 5.1 input (channel c uses IR channel c mod 2).
+        testkit::check_node_contract_with_channels(Convolution, &params, &[1]);
+        testkit::check_node_contract_with_channels(Convolution, &params, &[6]);
     }
 }

@@ -563,5 +563,7 @@ mod tests {
                 num("feedback", 95.0),
             ],
         );
+        testkit::check_node_contract_with_channels(Delay, &[num("feedback", 50.0)], &[1]);
+        testkit::check_node_contract_with_channels(Delay, &[num("feedback", 50.0)], &[6]);
     }
 }

@@ -1,5 +1,8 @@
 //! A circular delay line of `f32` samples, allocated once, read at whole or fractional delays.
 
+/// Magnitudes below this are stored as zero.
+pub(crate) const DENORMAL_FLOOR: f32 = 1e-30;
+
 /// A ring of samples: write one per frame, read any earlier frame up to the capacity.
 #[derive(Debug, Clone)]
 pub(crate) struct DelayLine {
@@ -52,12 +55,17 @@ impl DelayLine {
         near + (far - near) * frac
     }
 
-    /// Appends the current frame's sample; a non-finite value is stored as silence so it
-    /// cannot circulate.
+    /// Appends the current frame's sample. A non-finite value is stored as silence so it
+    /// cannot circulate, and so is a magnitude below [`DENORMAL_FLOOR`] (-600 dB), so a
+    /// decaying feedback loop settles on zero instead of denormal numbers.
     #[inline]
     pub(crate) fn write(&mut self, x: f32) {
         if let Some(slot) = self.ring.get_mut(self.write) {
-            *slot = if x.is_finite() { x } else { 0.0 };
+            *slot = if x.is_finite() && x.abs() >= DENORMAL_FLOOR {
+                x
+            } else {
+                0.0
+            };
         }
         self.write += 1;
         if self.write >= self.ring.len() {
@@ -101,8 +109,10 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_delays_are_clamped_and_nan_is_not_stored() {
+    fn out_of_range_delays_are_clamped_and_nan_and_denormals_are_not_stored() {
         let mut line = DelayLine::new(3);
+        line.write(1e-35);
+        assert_eq!(line.read(1), 0.0);
         line.write(f32::NAN);
         line.write(1.0);
         assert_eq!(line.read(0), 1.0);
