@@ -4,3 +4,4 @@
 pub mod biquad;
 pub mod choice_blend;
 pub mod convolver;
+pub mod crossover;

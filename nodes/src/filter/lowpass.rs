@@ -1,0 +1,100 @@
+//! `lowpass`: a Butterworth low-pass of 12, 24, 36 or 48 dB per octave, with resonance.
+
+use std::f64::consts::FRAC_1_SQRT_2;
+
+use mixgraph_engine::{ActivateError, Category, NodeConfig, NodeDescriptor, NodeType, Processor};
+
+use super::cascade::{CascadeProcessor, param};
+use super::design::{butterworth, order_of_slope};
+use super::params::{INPUTS, OUTPUTS, SLOPE, frequency, q};
+use crate::dsp::biquad::{Coefficients, FilterShape};
+
+/// The `lowpass` node type.
+pub struct Lowpass;
+
+/// Most sections used (48 dB/octave).
+const SECTIONS: usize = 4;
+
+static DESCRIPTOR: NodeDescriptor = NodeDescriptor {
+    kind: "lowpass",
+    doc: "Low-pass filter: Butterworth cascade of 12/24/36/48 dB per octave, -3 dB at the cutoff at the default q",
+    category: Category::Filter,
+    source: "nodes/src/filter/lowpass.rs",
+    inputs: INPUTS,
+    outputs: OUTPUTS,
+    params: &[
+        frequency(
+            "Cutoff frequency (clamped below 0.49 x the sample rate)",
+            12_000.0,
+        ),
+        q(
+            "Resonance: 0.7071 is maximally flat; on steeper slopes it scales the sharpest stage",
+            FRAC_1_SQRT_2,
+        ),
+        SLOPE,
+    ],
+};
+
+impl NodeType for Lowpass {
+    fn descriptor(&self) -> &NodeDescriptor {
+        &DESCRIPTOR
+    }
+
+    fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
+        Ok(CascadeProcessor::boxed(config, SECTIONS, design))
+    }
+}
+
+fn design(sample_rate: f64, p: &[f64], sections: &mut [Coefficients]) {
+    let order = order_of_slope(param(p, 2));
+    butterworth(
+        FilterShape::LowPass,
+        sample_rate,
+        param(p, 0),
+        param(p, 1),
+        order,
+        sections,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::testing::{self, PassDirection};
+    use crate::testkit::{self, num, text};
+    use std::sync::Arc;
+
+    #[test]
+    fn every_slope_is_the_analytic_butterworth_response() {
+        testing::assert_butterworth_node(Arc::new(Lowpass), PassDirection::Low);
+    }
+
+    #[test]
+    fn resonance_follows_the_rbj_section() {
+        let params = [num("frequency", 2000.0), num("q", 4.0)];
+        testing::assert_response(Arc::new(Lowpass), &params, |fs, f| {
+            Coefficients::rbj(FilterShape::LowPass, fs, 2000.0, 4.0, 0.0).magnitude(f, fs)
+        });
+    }
+
+    #[test]
+    fn cutoff_change_is_click_free() {
+        let params = [num("frequency", 2000.0), text("slope", "24")];
+        testing::assert_change_is_click_free(
+            Arc::new(Lowpass),
+            &params,
+            ("frequency", 300.0),
+            true,
+        );
+    }
+
+    #[test]
+    fn block_size_invariant_reset_and_finite() {
+        for slope in ["12", "48"] {
+            testkit::check_node_contract(
+                Lowpass,
+                &[num("frequency", 3000.0), text("slope", slope)],
+            );
+        }
+    }
+}
