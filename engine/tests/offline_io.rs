@@ -344,7 +344,7 @@ fn a_resampling_reader_delivers_the_same_sine_at_the_new_rate() {
         .zip(&expected[4000..44_000])
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f32::max);
-    assert!(worst < 1e-4, "{worst}");
+    assert!(worst < 2e-5, "{worst}");
 }
 
 /// Writes planar audio through the engine's writer and returns what hound reads back.
@@ -553,7 +553,7 @@ fn output_at_another_rate_has_the_rounded_length_and_the_same_sine() {
         .zip(&expected[4000..40_000])
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f32::max);
-    assert!(worst < 1e-4, "{worst}");
+    assert!(worst < 2e-5, "{worst}");
 }
 
 #[test]

@@ -406,7 +406,7 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(
-            worst < 1e-4,
+            worst < 2e-5,
             "largest deviation from the analytic sine: {worst}"
         );
     }
@@ -424,7 +424,7 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(
-            worst < 1e-4,
+            worst < 2e-5,
             "largest deviation from the analytic sine: {worst}"
         );
     }
