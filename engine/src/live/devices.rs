@@ -70,17 +70,20 @@ pub struct DeviceInfo {
 pub struct DirectionInfo {
     /// The configuration the device prefers.
     pub default: Option<ConfigInfo>,
-    /// Every supported configuration range.
+    /// Every supported configuration range (consecutive channel counts merged).
     pub configs: Vec<ConfigInfo>,
     /// Why the configurations could not be read.
     pub error: Option<String>,
 }
 
-/// A range of stream configurations.
+/// A range of stream configurations: every channel count from `min_channels` to
+/// `max_channels`, at every rate from `min_rate` to `max_rate`, in one sample format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigInfo {
-    /// Channels.
-    pub channels: u16,
+    /// Fewest channels.
+    pub min_channels: u16,
+    /// Most channels.
+    pub max_channels: u16,
     /// Lowest sample rate.
     pub min_rate: u32,
     /// Highest sample rate.
@@ -106,7 +109,8 @@ impl ConfigInfo {
             SupportedBufferSize::Unknown => (None, None),
         };
         ConfigInfo {
-            channels,
+            min_channels: channels,
+            max_channels: channels,
             min_rate,
             max_rate,
             format: format.to_string(),
@@ -124,6 +128,45 @@ impl ConfigInfo {
             *r.buffer_size(),
         )
     }
+
+    /// Takes in `next` when it continues this range by one channel; returns whether it did.
+    fn absorb(&mut self, next: &ConfigInfo) -> bool {
+        let continues = self.format == next.format
+            && self.min_rate == next.min_rate
+            && self.max_rate == next.max_rate
+            && self.max_channels + 1 == next.min_channels;
+        if continues {
+            self.max_channels = next.max_channels;
+            self.min_buffer = match (self.min_buffer, next.min_buffer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.max_buffer = self.max_buffer.max(next.max_buffer);
+        }
+        continues
+    }
+}
+
+/// Supported ranges with consecutive channel counts merged (a device that takes 1 to 32
+/// channels in every format is a dozen lines, not hundreds).
+pub fn merged_configs(ranges: &[SupportedStreamConfigRange]) -> Vec<ConfigInfo> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_by_key(|r| {
+        (
+            r.sample_format(),
+            r.min_sample_rate(),
+            r.max_sample_rate(),
+            r.channels(),
+        )
+    });
+    let mut merged: Vec<ConfigInfo> = Vec::new();
+    for r in &sorted {
+        let info = ConfigInfo::from_range(r);
+        if !merged.last_mut().is_some_and(|last| last.absorb(&info)) {
+            merged.push(info);
+        }
+    }
+    merged
 }
 
 /// Lists every available host, its devices and what they support. Devices that cannot be
@@ -190,7 +233,7 @@ fn direction_info(d: &cpal::Device, direction: Direction) -> DirectionInfo {
     match supported_ranges(d, direction) {
         Ok(ranges) => DirectionInfo {
             default,
-            configs: ranges.iter().map(ConfigInfo::from_range).collect(),
+            configs: merged_configs(&ranges),
             error: None,
         },
         Err(e) => DirectionInfo {
@@ -344,5 +387,52 @@ pub fn find_device(
             name: name.to_string(),
             candidates: many.iter().map(|&i| label(&devices[i])).collect(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpal::SampleFormat;
+
+    #[test]
+    fn consecutive_channel_counts_merge_and_other_formats_or_rates_do_not() {
+        let r = |ch, min, format, max_buffer| {
+            let buffer = SupportedBufferSize::Range {
+                min: 16,
+                max: max_buffer,
+            };
+            SupportedStreamConfigRange::new(ch, min, 96_000, buffer, format)
+        };
+        let ranges = [
+            r(2, 8000, SampleFormat::F32, 2048),
+            r(1, 8000, SampleFormat::F32, 4096),
+            r(4, 8000, SampleFormat::F32, 1024),
+            r(3, 8000, SampleFormat::I16, 4096),
+            r(3, 44_100, SampleFormat::F32, 4096),
+        ];
+        let summary: Vec<(u16, u16, u32, String, Option<u32>)> = merged_configs(&ranges)
+            .into_iter()
+            .map(|c| {
+                (
+                    c.min_channels,
+                    c.max_channels,
+                    c.min_rate,
+                    c.format,
+                    c.max_buffer,
+                )
+            })
+            .collect();
+        let expected = [
+            (3, 3, 8000, "i16", 4096),
+            (1, 2, 8000, "f32", 4096),
+            (4, 4, 8000, "f32", 1024),
+            (3, 3, 44_100, "f32", 4096),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|&(a, b, r, f, m)| (a, b, r, f.to_string(), Some(m)))
+            .collect();
+        assert_eq!(summary, expected);
     }
 }
