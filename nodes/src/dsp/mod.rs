@@ -5,3 +5,5 @@ pub mod biquad;
 pub mod choice_blend;
 pub mod convolver;
 pub mod crossover;
+pub mod envelope;
+pub mod oversample;

@@ -1,9 +1,21 @@
 //! Dynamics nodes: compressor, expander/gate, multiband compressor, limiter, clipper, de-esser.
 
+pub mod clipper;
+pub mod compressor;
+pub mod compressor_core;
+pub mod expander;
+pub mod gain_computer;
+pub mod limiter;
+pub mod lookahead;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use mixgraph_engine::Catalog;
 
 /// Adds this family's node types to the catalog.
 pub fn register(c: &mut Catalog) {
-    let _ = &c;
+    c.register(clipper::Clipper);
+    c.register(compressor::Compressor);
+    c.register(expander::Expander);
+    c.register(limiter::Limiter);
 }
