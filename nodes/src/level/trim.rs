@@ -18,8 +18,8 @@ static DESCRIPTOR: NodeDescriptor = NodeDescriptor {
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
     params: &[ParamSpec::number(
-        "trim",
-        "Gain",
+        "gain",
+        "Trim gain, -24 to +24 dB",
         Unit::Db,
         -24.0,
         24.0,
@@ -34,7 +34,7 @@ impl NodeType for Trim {
     }
 
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
-        Ok(Box::new(DbGain::new(config.params.number("trim"), None)))
+        Ok(Box::new(DbGain::new(config.params.number("gain"), None)))
     }
 }
 
@@ -49,7 +49,7 @@ mod tests {
         for db in [-24.0, -3.5, 0.0, 6.0, 24.0] {
             let out = testkit::render(
                 Trim,
-                &[num("trim", db)],
+                &[num("gain", db)],
                 std::slice::from_ref(&input),
                 48_000.0,
                 64,
@@ -95,6 +95,6 @@ mod tests {
 
     #[test]
     fn block_size_invariant_reset_and_finite() {
-        testkit::check_node_contract(Trim, &[num("trim", -9.0)]);
+        testkit::check_node_contract(Trim, &[num("gain", -9.0)]);
     }
 }

@@ -4,6 +4,7 @@
 //! `right` (the side) → `merge` → `ms_decode`.
 
 pub mod balance;
+pub mod bass_mono;
 pub(crate) mod matrix;
 pub mod ms_decode;
 pub mod ms_encode;
@@ -18,6 +19,7 @@ pub fn register(c: &mut Catalog) {
     c.register(pan::Pan);
     c.register(balance::Balance);
     c.register(width::Width);
+    c.register(bass_mono::BassMono);
     c.register(swap::Swap);
     c.register(ms_encode::MsEncode);
     c.register(ms_decode::MsDecode);
