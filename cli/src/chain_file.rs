@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use mixgraph_chains::{ChainSpec, ValidChain};
 
 use crate::exit::BadInput;
@@ -59,7 +59,7 @@ pub fn load_spec(reference: &str, script: &ScriptArgs) -> Result<ChainSpec> {
 pub fn load(reference: &str, script: &ScriptArgs) -> Result<ValidChain> {
     let spec = load_spec(reference, script)?;
     let catalog = mixgraph_nodes::catalog();
-    mixgraph_chains::validate(&spec, &catalog).with_context(|| format!("invalid chain `{reference}`"))
+    Ok(mixgraph_chains::validate(&spec, &catalog)?)
 }
 
 /// Splits `NAME=VALUE`.
