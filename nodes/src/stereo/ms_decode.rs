@@ -84,6 +84,40 @@ mod tests {
     }
 
     #[test]
+    fn the_mid_alone_can_be_processed_between_split_and_merge() {
+        // ms_encode -> split -> gain on `left` (the mid) -> merge -> ms_decode.
+        let catalog = crate::catalog();
+        let node = |g: &mut Graph, name: &str, kind: &str, params: &[_]| {
+            g.add_node(name, catalog.get(kind).unwrap(), params)
+                .unwrap()
+        };
+        let mut g = Graph::new();
+        let input = node(&mut g, "in0", "input", &[]);
+        let enc = node(&mut g, "enc", "ms_encode", &[]);
+        let split = node(&mut g, "split", "split", &[]);
+        let mid_gain = node(&mut g, "mid_gain", "gain", &[testkit::num("gain", -6.0)]);
+        let merge = node(&mut g, "merge", "merge", &[]);
+        let dec = node(&mut g, "dec", "ms_decode", &[]);
+        let output = node(&mut g, "out", "output", &[]);
+        g.connect(input, "out", enc, "in").unwrap();
+        g.connect(enc, "out", split, "in").unwrap();
+        g.connect(split, "left", mid_gain, "in").unwrap();
+        g.connect(mid_gain, "out", merge, "left").unwrap();
+        g.connect(split, "right", merge, "right").unwrap();
+        g.connect(merge, "out", dec, "in").unwrap();
+        g.connect(dec, "out", output, "in").unwrap();
+        let audio = testkit::noise(7, 2, 3000);
+        let out = testkit::render_graph(&g, std::slice::from_ref(&audio), 48_000.0, 512);
+        let k = 10f32.powf(-6.0 / 20.0);
+        for f in 0..3000 {
+            let (l, r) = (audio[0][f], audio[1][f]);
+            let (m, s) = ((l + r) / 2.0, (l - r) / 2.0);
+            assert!((out[0][0][f] - (k * m + s)).abs() < 1e-6);
+            assert!((out[0][1][f] - (k * m - s)).abs() < 1e-6);
+        }
+    }
+
+    #[test]
     fn block_size_invariant_reset_and_finite() {
         testkit::check_node_contract(MsDecode, &[]);
     }
