@@ -216,36 +216,57 @@ fn every_shipped_preset_loads_validates_and_compiles_with_the_real_catalog() {
     }
 }
 
+/// A number parameter of a node of a chain, as written.
+fn param(spec: &mixgraph_chains::ChainSpec, node: &str, param: &str) -> f64 {
+    let node = spec
+        .nodes
+        .iter()
+        .find(|n| n.name.as_deref() == Some(node))
+        .unwrap();
+    match node.params.iter().find(|(p, _)| p == param).unwrap().1 {
+        mixgraph_engine::ParamValue::Number(x) => x,
+        ref other => panic!("{other:?}"),
+    }
+}
+
 #[test]
-fn mix_basic_sums_each_stem_at_its_gain_into_the_mix() {
-    let chain = validate(
-        &presets::get("mix-basic").unwrap().load().unwrap(),
-        &mixgraph_nodes::catalog(),
-    )
-    .unwrap();
-    let stems: Vec<(&str, Vec<Vec<f32>>)> = ["drums", "bass", "chords", "lead"]
+fn mix_basic_pans_each_mono_stem_by_the_pan_law_and_sums_them_on_the_bus() {
+    let spec = presets::get("mix-basic").unwrap().load().unwrap();
+    let chain = validate(&spec, &mixgraph_nodes::catalog()).unwrap();
+    let names = ["drums", "bass", "chords", "lead"];
+    let stems: Vec<(&str, Vec<Vec<f32>>)> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| (*n, signal(i as u32, 2, 800)))
+        .map(|(i, n)| (*n, signal(i as u32, 1, 800)))
         .collect();
-    let gains = [0.0, -2.0, -4.0, -1.0];
     let mut s = compile(
         &chain,
         256,
-        &[("drums", 2), ("bass", 2), ("chords", 2), ("lead", 2)],
+        &[("drums", 1), ("bass", 1), ("chords", 1), ("lead", 1)],
     );
     let out = run(&mut s, &stems);
     assert_eq!(out[0].0, "mix");
-    assert_eq!(out[0].1.len(), 2);
-    for (ch, got) in out[0].1.iter().enumerate() {
+    assert_eq!(out[0].1.len(), 2, "a stereo mix");
+    // The -3 dB pan law: with theta = (p + 1) * pi / 4, left = cos(theta), right = sin(theta).
+    let bus = db(param(&spec, "bus", "gain"));
+    let strips: Vec<(f32, f32)> = names
+        .iter()
+        .map(|n| {
+            let g = db(param(&spec, &format!("{n}-gain"), "gain"));
+            let theta =
+                (param(&spec, &format!("{n}-pan"), "pan") + 1.0) * std::f64::consts::FRAC_PI_4;
+            (g * theta.cos() as f32, g * theta.sin() as f32)
+        })
+        .collect();
+    for (side, got) in out[0].1.iter().enumerate() {
         let expect: Vec<f32> = (0..800)
             .map(|n| {
-                stems
+                let sum: f32 = stems
                     .iter()
-                    .zip(gains)
-                    .map(|((_, x), g)| x[ch][n] * db(g))
-                    .sum::<f32>()
-                    * db(-6.0)
+                    .zip(&strips)
+                    .map(|((_, x), (l, r))| x[0][n] * if side == 0 { l } else { r })
+                    .sum();
+                sum * bus
             })
             .collect();
         assert_close(got, &expect, 1e-5);

@@ -23,7 +23,8 @@ fn unknown_field_is_a_syntax_error_listing_the_fields() {
     let text = "Chain(\n    inputs: [\"in\"],\n    nodes: [\n        Node(name: \"g\", knd: \"gain\"),\n    ],\n)\n";
     let e = error_at(text, 4);
     assert!(matches!(e, ChainError::Syntax { .. }), "{e:?}");
-    assert_mentions(&e, &["knd", "kind"]);
+    assert_mentions(&e, &["in `Node`", "`knd`", "`kind`"]);
+    assert!(!e.to_string().contains("in `Chain`"), "{e}");
 }
 
 #[test]

@@ -375,6 +375,8 @@ fn a_shipped_preset_is_found_by_its_bare_name_from_any_folder() {
     ],
 )
 "#;
-    let chain = common::check(text).unwrap();
+    let spec =
+        mixgraph_chains::load_str(text, mixgraph_chains::Origin::named("session.ron")).unwrap();
+    let chain = validate(&spec, &mixgraph_nodes::catalog()).unwrap();
     assert!(chain.graph().node_id("mix/bus").is_some());
 }

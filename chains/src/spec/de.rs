@@ -20,6 +20,8 @@ use super::{Dither, Endpoint, InputSpec, NodeSpec, OutputSpec, SampleFormat};
 trait ShortForm: Sized {
     /// The full form, derived with `deny_unknown_fields`.
     type Full: DeserializeOwned + Into<Self>;
+    /// The struct name of the full form, for messages.
+    const NAME: &'static str;
     /// What the value should be, for messages.
     const EXPECTING: &'static str;
     /// The part from its short form.
@@ -40,7 +42,7 @@ impl<'de, T: ShortForm> Visitor<'de> for ShortOrFull<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::Full::deserialize(MapAccessDeserializer::new(map)).map(Into::into)
+        full(MapAccessDeserializer::new(map))
     }
 
     /// `Node()`: RON reads a struct without fields as an empty tuple.
@@ -48,13 +50,21 @@ impl<'de, T: ShortForm> Visitor<'de> for ShortOrFull<T> {
         if seq.next_element::<IgnoredAny>()?.is_some() {
             return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
         }
-        T::Full::deserialize(MapAccessDeserializer::new(NoFields(PhantomData))).map(Into::into)
+        full(MapAccessDeserializer::new(NoFields(PhantomData)))
     }
 
     /// `Node`: RON reads a struct name without parentheses as a unit.
     fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-        T::Full::deserialize(MapAccessDeserializer::new(NoFields(PhantomData))).map(Into::into)
+        full(MapAccessDeserializer::new(NoFields(PhantomData)))
     }
+}
+
+/// The full form, its errors naming the struct they are in (RON would otherwise name the
+/// enclosing `Chain`, as these structs are read without their name).
+fn full<'de, T: ShortForm, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    T::Full::deserialize(d)
+        .map(Into::into)
+        .map_err(|e| de::Error::custom(format!("in `{}`: {e}", T::NAME)))
 }
 
 /// A struct with no fields written.
@@ -98,6 +108,7 @@ impl From<InputFields> for InputSpec {
 
 impl ShortForm for InputSpec {
     type Full = InputFields;
+    const NAME: &'static str = "Input";
     const EXPECTING: &'static str = "an input: \"name\" or Input(name: \"...\", channels: ...)";
     fn from_short(text: &str) -> Self {
         InputSpec::new(text)
@@ -138,6 +149,7 @@ impl From<OutputFields> for OutputSpec {
 
 impl ShortForm for OutputSpec {
     type Full = OutputFields;
+    const NAME: &'static str = "Output";
     const EXPECTING: &'static str =
         "an output: \"name\" or Output(name: \"...\", from: \"node\", format: Pcm24, ...)";
     fn from_short(text: &str) -> Self {
@@ -180,6 +192,7 @@ impl From<NodeFields> for NodeSpec {
 
 impl ShortForm for NodeSpec {
     type Full = NodeFields;
+    const NAME: &'static str = "Node";
     const EXPECTING: &'static str =
         "a node: \"kind\" or Node(name: \"...\", kind: \"...\", params: {...})";
     fn from_short(text: &str) -> Self {

@@ -2,7 +2,7 @@
 //! against the catalog; [`crate::validate`] turns a `ChainSpec` into a [`crate::ValidChain`].
 //!
 //! The format is documented in `chains/README.md`. Parts that have a short form (an input, an
-//! output or a series step written as a plain string) read both forms; see [`de`].
+//! output or a series step written as a plain string) read both forms (see `spec/de.rs`).
 
 pub(crate) mod de;
 

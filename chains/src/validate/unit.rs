@@ -487,6 +487,7 @@ impl<'s> Builder<'s> {
     /// Each output's `from`, or the last series step for an output nothing else feeds.
     fn connect_outputs(&mut self) -> Result<(), ChainError> {
         let spec = self.spec;
+        let fed: HashSet<usize> = self.edges.iter().map(|e| e.to).collect();
         for (oi, output) in spec.outputs.iter().enumerate() {
             let Some(&index) = self.names.get(&output.name) else {
                 continue;
@@ -497,7 +498,7 @@ impl<'s> Builder<'s> {
             };
             let source = match &output.from {
                 Some(from) => self.endpoint(from, Direction::Out, &at)?,
-                None if self.edges.iter().any(|e| e.to == index) => continue,
+                None if fed.contains(&index) => continue,
                 None => match self.series.last() {
                     Some(&last) => self.endpoint(
                         &Endpoint::new(self.nodes[last].name.clone()),
@@ -519,9 +520,11 @@ impl<'s> Builder<'s> {
 
     /// Every required input port of every node (and every output) has a connection.
     fn check_required(&self) -> Result<(), ChainError> {
+        let connected: HashSet<(usize, usize)> =
+            self.edges.iter().map(|e| (e.to, e.to_port)).collect();
         for (i, node) in self.nodes.iter().enumerate() {
             for (p, required) in node.required_inputs().into_iter().enumerate() {
-                if !required || self.edges.iter().any(|e| e.to == i && e.to_port == p) {
+                if !required || connected.contains(&(i, p)) {
                     continue;
                 }
                 if let Role::Output = node.role {
@@ -579,19 +582,18 @@ impl<'s> Builder<'s> {
         };
         let inputs = find(|r| matches!(r, Role::Input { .. }));
         let outputs = find(|r| matches!(r, Role::Output));
-        let input_required = inputs
-            .iter()
-            .map(|&i| {
-                self.edges.iter().filter(|e| e.from == i).any(|e| {
-                    let target = &self.nodes[e.to];
-                    target
-                        .required_inputs()
-                        .get(e.to_port)
-                        .copied()
-                        .unwrap_or(false)
-                })
-            })
-            .collect();
+        let mut feeds_required = vec![false; self.nodes.len()];
+        for e in &self.edges {
+            if self.nodes[e.to]
+                .required_inputs()
+                .get(e.to_port)
+                .copied()
+                .unwrap_or(false)
+            {
+                feeds_required[e.from] = true;
+            }
+        }
+        let input_required = inputs.iter().map(|&i| feeds_required[i]).collect();
         Unit {
             origin: self.origin,
             nodes: self.nodes,
