@@ -27,10 +27,24 @@ impl Preset {
     }
 }
 
-static PRESETS: &[Preset] = &[Preset {
-    name: "mix-basic",
-    text: include_str!("../presets/mix-basic.ron"),
-}];
+static PRESETS: &[Preset] = &[
+    Preset {
+        name: "master-cd",
+        text: include_str!("../presets/master-cd.ron"),
+    },
+    Preset {
+        name: "master-streaming",
+        text: include_str!("../presets/master-streaming.ron"),
+    },
+    Preset {
+        name: "mix-basic",
+        text: include_str!("../presets/mix-basic.ron"),
+    },
+    Preset {
+        name: "vocal-strip",
+        text: include_str!("../presets/vocal-strip.ron"),
+    },
+];
 
 /// Every shipped chain, sorted by name.
 pub fn list() -> &'static [Preset] {

@@ -272,3 +272,56 @@ fn mix_basic_pans_each_mono_stem_by_the_pan_law_and_sums_them_on_the_bus() {
         assert_close(got, &expect, 1e-5);
     }
 }
+
+#[test]
+fn master_streaming_keeps_a_loud_signal_under_its_ceiling() {
+    let chain = validate(
+        &presets::get("master-streaming").unwrap().load().unwrap(),
+        &mixgraph_nodes::catalog(),
+    )
+    .unwrap();
+    // Noise at +12 dB over full scale: far beyond any ceiling.
+    let loud: Vec<Vec<f32>> = signal(9, 2, 24_000)
+        .into_iter()
+        .enumerate()
+        .map(|(ch, x)| {
+            x.iter()
+                .enumerate()
+                .map(|(n, v)| v * 8.0 * if (n + ch) % 7 == 0 { -1.0 } else { 1.0 })
+                .collect()
+        })
+        .collect();
+    let mut s = compile(&chain, 512, &[("in", 2)]);
+    let out = run(&mut s, &[("in", loud)]);
+    // A sample peak never exceeds the true peak, which the limiter holds at -1 dBTP.
+    let ceiling = db(-1.0);
+    let peak = out[0].1.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
+    assert!(
+        peak > 0.5 * ceiling,
+        "the master passes the signal: peak {peak}"
+    );
+    assert!(
+        peak <= ceiling * 1.0001,
+        "peak {peak} over the ceiling {ceiling}"
+    );
+}
+
+#[test]
+fn master_cd_wraps_the_streaming_master_and_writes_dithered_16_bit() {
+    let chain = validate(
+        &presets::get("master-cd").unwrap().load().unwrap(),
+        &mixgraph_nodes::catalog(),
+    )
+    .unwrap();
+    assert!(chain.graph().node_id("master/limiter").is_some());
+    assert!(chain.graph().node_id("master/meter").is_some());
+    let out = &chain.outputs()[0];
+    assert_eq!(
+        out.format,
+        OutputFormat {
+            sample_rate: Some(44_100),
+            format: SampleFormat::Pcm16,
+            dither: Dither::TpdfShaped
+        }
+    );
+}
