@@ -3,10 +3,12 @@
 pub mod clipper;
 pub mod compressor;
 pub mod compressor_core;
+pub mod deesser;
 pub mod expander;
 pub mod gain_computer;
 pub mod limiter;
 pub mod lookahead;
+pub mod multiband_compressor;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -16,6 +18,8 @@ use mixgraph_engine::Catalog;
 pub fn register(c: &mut Catalog) {
     c.register(clipper::Clipper);
     c.register(compressor::Compressor);
+    c.register(deesser::Deesser);
     c.register(expander::Expander);
     c.register(limiter::Limiter);
+    c.register(multiband_compressor::MultibandCompressor);
 }
