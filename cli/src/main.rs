@@ -34,6 +34,12 @@ enum Command {
     Check(commands::check::Args),
     /// Print a chain's graph as Graphviz DOT.
     Graph(commands::graph::Args),
+    /// Play files through a chain to a sound card, with a meter line; --watch swaps in edits.
+    Play(commands::play::Args),
+    /// Run a live input through a chain to a sound card (monitoring), until Ctrl-C.
+    Live(commands::live::Args),
+    /// List audio hosts and devices with their channels, rates, formats and buffer sizes.
+    Devices(commands::devices::Args),
     /// List the node catalog, or describe one node kind.
     Nodes {
         /// A node kind to describe.
@@ -59,6 +65,9 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(args, cli.json),
         Command::Check(args) => commands::check::run(args, cli.json),
         Command::Graph(args) => commands::graph::run(args),
+        Command::Play(args) => commands::play::run(args, cli.json),
+        Command::Live(args) => commands::live::run(args, cli.json),
+        Command::Devices(args) => commands::devices::run(args, cli.json),
         Command::Nodes { kind } => commands::nodes::run(kind.as_deref(), cli.json),
         Command::Demo { dir } => demo::run(dir, cli.json),
     };
