@@ -229,9 +229,13 @@ struct Declared<'s> {
     what: What<'s>,
 }
 
+/// What a declared name stands for, as written.
 enum What<'s> {
+    /// An input, with its channel count.
     Input(Option<u32>),
+    /// An output, with its sample rate.
     Output(Option<u32>),
+    /// A node of `nodes` or `series`.
     Node(&'s NodeSpec),
 }
 
@@ -240,7 +244,7 @@ impl<'s> Builder<'s> {
         Site::new(&self.origin, steps)
     }
 
-    /// Every name, in file order: inputs, nodes, series, outputs; checked and unique.
+    /// Every name, in file order: inputs, nodes, series, outputs (checked by [`check_names`]).
     fn declarations(&self) -> Result<Vec<Declared<'s>>, ChainError> {
         let spec = self.spec;
         let mut out = Vec::new();
