@@ -194,3 +194,40 @@ impl Processor for CascadeProcessor {
         self.redesign();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use mixgraph_engine::{CompileConfig, compile};
+
+    use crate::filter::{lowpass::Lowpass, testing};
+    use crate::testkit::{self, num, text};
+
+    #[test]
+    fn declared_tail_covers_the_ringing_down_to_minus_120_db() {
+        let fs = 48_000.0;
+        for (freq, q, slope) in [
+            (30.0, 10.0, "12"),
+            (200.0, std::f64::consts::FRAC_1_SQRT_2, "48"),
+            (5000.0, 2.0, "24"),
+        ] {
+            let params = [num("frequency", freq), num("q", q), text("slope", slope)];
+            let g = testkit::graph_for(Arc::new(Lowpass), &params, 1);
+            let mut config = CompileConfig::new(fs, 1024);
+            config.input_channels.insert("in0".to_string(), 1);
+            let tail = compile(&g, &config).expect("compile").tail();
+            let h = testing::impulse_response(Arc::new(Lowpass), &params, fs, tail * 2 + 4096);
+            let peak = h.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let last_loud = h.iter().rposition(|x| x.abs() > peak * 1e-6).unwrap_or(0);
+            assert!(
+                last_loud <= tail,
+                "{freq} Hz q {q}: rings until {last_loud}, tail {tail}"
+            );
+            assert!(
+                tail <= 3 * last_loud.max(100),
+                "{freq} Hz q {q}: tail {tail} far beyond {last_loud}"
+            );
+        }
+    }
+}

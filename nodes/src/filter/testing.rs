@@ -148,9 +148,10 @@ pub(crate) fn max_curvature(x: &[f32]) -> f32 {
 /// per sample and bends at most `A w^2`; a filter that changes smoothly keeps its output
 /// within those bounds for its own (changing) amplitude. With `A` the loudest output sample,
 /// the check allows the step 25 % over `A w` and the bend 4 x `A w^2` (the filter's own
-/// settling bends the output a little) plus the kink of the amplitude ramp. With the change applied at once
-/// instead (no ramp), `expect_click_without_smoothing` asserts the bend bound is broken,
-/// which shows the check can fail.
+/// settling bends the output a little) plus the kink of the amplitude ramp. With the change
+/// applied at once instead (no ramp), `expect_click_without_smoothing` asserts the bend
+/// bound is broken, which shows the check can fail. (Where the abrupt change itself bends
+/// the signal little, as a low-frequency gain jump can, the caller passes `false`.)
 pub(crate) fn assert_change_is_click_free(
     node: Arc<dyn NodeType>,
     params: &[(String, ParamValue)],

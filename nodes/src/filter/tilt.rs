@@ -8,10 +8,10 @@
 //! of about a thousandth of a dB. The periods start every half octave from 2.5 Hz up to
 //! 0.49 x the sample rate; each section is designed in the bilinear transform's warped
 //! frequency domain so that its rise stays one period's share near Nyquist (see
-//! [`section`]). At 44.1 to 96 kHz the response stays within 0.1 dB + 0.1 dB per dB/octave
+//! `section`). At 44.1 to 96 kHz the response stays within 0.1 dB + 0.1 dB per dB/octave
 //! of the straight line from 20 Hz to 16 kHz (0.25 dB at 1.5 dB/oct) and within 0.03 dB per
-//! dB/octave from 50 Hz to 2 kHz. Pairs of first-order sections share one biquad; the cascade is scaled to
-//! 0 dB at the pivot.
+//! dB/octave from 50 Hz to 2 kHz. Pairs of first-order sections share one biquad; the
+//! cascade is scaled to 0 dB at the pivot.
 
 use std::f64::consts::PI;
 

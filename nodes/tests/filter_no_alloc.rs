@@ -1,0 +1,187 @@
+//! The filter nodes allocate nothing while processing: a counting global allocator watches
+//! this thread while each node runs through a schedule at uneven block sizes, across smoothed
+//! parameter ramps and instant changes of choices (slope, band type, band count).
+
+#![allow(
+    unsafe_code,
+    reason = "a global allocator is the way to count allocations"
+)]
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Arc;
+
+use mixgraph_engine::{CompileConfig, NodeType, ParamValue, compile};
+use mixgraph_nodes::filter;
+use mixgraph_nodes::testkit::{self, num, text};
+
+struct Counting;
+
+thread_local! {
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the thread-locals are const-initialized Cells,
+// whose access does not allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+fn note() {
+    let _ = WATCHING.try_with(|w| {
+        if w.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations made while `node` processes half a second of stereo noise in uneven blocks,
+/// with `changes` (parameter name, value) applied one after another along the way.
+fn allocations(
+    node: Arc<dyn NodeType>,
+    params: &[(String, ParamValue)],
+    changes: &[(&str, f64)],
+) -> u64 {
+    let d = node.descriptor().clone();
+    let changes: Vec<(usize, f64)> = changes
+        .iter()
+        .map(|(name, v)| (d.params.iter().position(|p| p.name == *name).unwrap(), *v))
+        .collect();
+    let g = testkit::graph_for(node, params, 1);
+    let mut config = CompileConfig::new(48_000.0, 1024);
+    config.input_channels.insert("in0".to_string(), 2);
+    let mut s = compile(&g, &config).unwrap();
+    let index = s.node_index("node").unwrap();
+    let x = testkit::noise(3, 2, 1024);
+    let blocks = [1024, 1, 37, 512, 480, 3];
+    COUNT.with(|c| c.set(0));
+    WATCHING.with(|w| w.set(true));
+    let (mut done, mut k) = (0, 0);
+    while done < 24_000 {
+        let n = blocks[k % blocks.len()];
+        for (ch, data) in x.iter().enumerate() {
+            s.input_buffer(0, ch)[..n].copy_from_slice(&data[..n]);
+        }
+        s.process(n);
+        if let Some(&(param, value)) = changes.get(k % 8) {
+            s.set_param(index, param, value);
+        }
+        done += n;
+        k += 1;
+    }
+    WATCHING.with(|w| w.set(false));
+    COUNT.with(|c| c.get())
+}
+
+/// A node, its parameters, and the changes applied while it runs.
+type Case = (
+    Arc<dyn NodeType>,
+    Vec<(String, ParamValue)>,
+    Vec<(&'static str, f64)>,
+);
+
+#[test]
+fn filter_nodes_process_without_allocating() {
+    let cases: Vec<Case> = vec![
+        (
+            Arc::new(filter::lowpass::Lowpass),
+            vec![],
+            vec![("frequency", 300.0), ("slope", 3.0), ("q", 2.0)],
+        ),
+        (
+            Arc::new(filter::highpass::Highpass),
+            vec![],
+            vec![("frequency", 900.0), ("slope", 1.0)],
+        ),
+        (
+            Arc::new(filter::bandpass::Bandpass),
+            vec![],
+            vec![("frequency", 90.0), ("q", 8.0)],
+        ),
+        (
+            Arc::new(filter::notch::Notch),
+            vec![],
+            vec![("frequency", 60.0)],
+        ),
+        (
+            Arc::new(filter::peak::Peak),
+            vec![],
+            vec![("gain", 9.0), ("frequency", 3000.0)],
+        ),
+        (
+            Arc::new(filter::lowshelf::Lowshelf),
+            vec![],
+            vec![("gain", -6.0)],
+        ),
+        (
+            Arc::new(filter::highshelf::Highshelf),
+            vec![],
+            vec![("gain", 6.0)],
+        ),
+        (
+            Arc::new(filter::allpass::Allpass),
+            vec![],
+            vec![("frequency", 200.0)],
+        ),
+        (
+            Arc::new(filter::eq::Eq),
+            vec![text("band1_type", "peak"), num("band1_gain", 3.0)],
+            vec![
+                ("band1_gain", -4.0),
+                ("band3_type", 2.0),
+                ("band3_gain", 5.0),
+                ("band1_type", 0.0),
+            ],
+        ),
+        (
+            Arc::new(filter::tilt::Tilt),
+            vec![num("slope", 1.0)],
+            vec![("slope", -2.0), ("pivot", 300.0)],
+        ),
+        (
+            Arc::new(filter::crossover::Crossover),
+            vec![],
+            vec![
+                ("freq1", 300.0),
+                ("bands", 5.0),
+                ("freq4", 9000.0),
+                ("bands", 2.0),
+            ],
+        ),
+    ];
+    for (node, params, changes) in cases {
+        let kind = node.descriptor().kind;
+        assert_eq!(
+            allocations(node, &params, &changes),
+            0,
+            "`{kind}` allocated while processing"
+        );
+    }
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    COUNT.with(|c| c.set(0));
+    WATCHING.with(|w| w.set(true));
+    let v: Vec<u64> = Vec::with_capacity(std::hint::black_box(16));
+    std::hint::black_box(&v);
+    WATCHING.with(|w| w.set(false));
+    drop(v);
+    assert!(COUNT.with(|c| c.get()) > 0);
+}
