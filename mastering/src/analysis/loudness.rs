@@ -124,7 +124,9 @@ impl LoudnessMeter {
 
     /// Records the readings at the end of a complete sub-block.
     fn close_block(&mut self) {
-        // The meter keeps the last 3 s of K-weighted audio; its 100 ms window is this sub-block.
+        // The meter keeps the last 3 s of K-weighted audio; its 100 ms window is this sub-block
+        // (it truncates 100 ms to whole frames where the block rounds, so at 11,025 Hz the
+        // window is one frame shorter than the block: a 0.1 % difference in one sub-block).
         let energy = self.meter.loudness_window(100).map_or(0.0, |lufs| {
             if lufs.is_finite() {
                 lufs_to_energy(lufs)
