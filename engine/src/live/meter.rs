@@ -1,4 +1,4 @@
-//! The live meter. On the audio thread, [`MeterTap`] takes per-channel sample peaks and the
+//! The live meter. On the audio thread, `MeterTap` takes per-channel sample peaks and the
 //! K-weighted power of the chain output (a few multiplications per sample) and sends one
 //! small [`MeterBlock`] per callback through a lock-free queue. On the control thread,
 //! [`MeterReader`] turns them into peaks and momentary (400 ms) and short-term (3 s)

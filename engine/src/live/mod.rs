@@ -12,7 +12,7 @@
 //!   (hot reload, handed over with a short fade and the state of surviving nodes carried
 //!   over), drops the chains the callback retires, and reads meters and counters.
 //!
-//! [`LiveSession`] wires these to cpal streams; [`assemble`] builds the parts without a
+//! [`LiveSession`] wires these to cpal streams; [`assemble()`] builds the parts without a
 //! device, for tests and benchmarks.
 
 pub mod assemble;

@@ -1,8 +1,8 @@
 //! Deciding how an edited chain replaces the playing one, off the audio thread.
 //!
-//! The control thread keeps a [`GraphShadow`] of every chain it sends: per node its name,
+//! The control thread keeps a `GraphShadow` of every chain it sends: per node its name,
 //! kind, parameters, automation, channel layout and latency, and the connections. Comparing
-//! the shadows of the playing and the edited chain gives a [`ReloadPlan`]:
+//! the shadows of the playing and the edited chain gives a `ReloadPlan`:
 //! - nothing changed: nothing to do;
 //! - only numeric parameters changed, on the same nodes wired the same way: the playing
 //!   schedule stays and the changes go to it as smoothed parameter changes (no handover at

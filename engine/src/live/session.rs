@@ -35,8 +35,11 @@ pub struct PlayOptions {
     pub host: Option<String>,
     /// Output device name or id; `None` for the default.
     pub device: Option<String>,
-    /// Largest block the chain runs, also asked of the device as its buffer size.
+    /// Largest block the chain runs.
     pub block: usize,
+    /// Frames per device callback to ask for; `None` for the device's default, which favours
+    /// glitch-free playback over latency (nothing live is being monitored).
+    pub device_buffer: Option<u32>,
     /// Session rate; `None` for the first input's rate (converted when the device cannot).
     pub sample_rate: Option<u32>,
     /// The chain output to play; `None` for the first.
@@ -53,6 +56,7 @@ impl Default for PlayOptions {
             host: None,
             device: None,
             block: 256,
+            device_buffer: None,
             sample_rate: None,
             output: None,
             fade_ms: 20.0,
@@ -173,7 +177,7 @@ impl LiveSession {
         let request = StreamRequest {
             channels: out_channels,
             rates: preferred.into_iter().collect(),
-            block: u32::try_from(options.block).ok(),
+            block: options.device_buffer,
             flexible_channels: true,
         };
         let setup = negotiate(&device, Direction::Output, &request)?;
@@ -393,15 +397,18 @@ impl LiveSession {
         }
     }
 
-    /// How long the device takes to play what it has been given (two buffers plus a margin).
+    /// How long the device takes to play what it has been given: the host's predicted
+    /// delay, at least two callback buffers, plus a margin.
     pub fn drain_time(&self) -> Duration {
         let frames = self
             .output_stream
             .as_ref()
             .and_then(|s| s.buffer_size().ok())
             .unwrap_or(self.info.block as u32);
-        Duration::from_secs_f64(2.0 * f64::from(frames) / f64::from(self.info.sample_rate.max(1)))
-            + Duration::from_millis(20)
+        let buffers = Duration::from_secs_f64(
+            2.0 * f64::from(frames) / f64::from(self.info.sample_rate.max(1)),
+        );
+        buffers.max(self.controller.status.device_delay()) + Duration::from_millis(20)
     }
 
     /// Stops the streams and the decoder and returns the final counters.

@@ -17,6 +17,7 @@ pub struct SharedStatus {
     swaps: AtomicU64,
     generation: AtomicU64,
     faults: AtomicU64,
+    device_delay_ns: AtomicU64,
     finished: AtomicBool,
 }
 
@@ -41,6 +42,9 @@ pub struct Status {
     pub generation: u64,
     /// Non-finite samples replaced by silence at the chain output so far.
     pub faults: u64,
+    /// Time between the latest output callback and its audio reaching the device, in
+    /// microseconds, as the host predicts it.
+    pub device_delay_us: u64,
     /// The inputs have ended and the tail has been played.
     pub finished: bool,
 }
@@ -57,6 +61,7 @@ impl SharedStatus {
             swaps: self.swaps.load(Ordering::Relaxed),
             generation: self.generation.load(Ordering::Acquire),
             faults: self.faults.load(Ordering::Relaxed),
+            device_delay_us: self.device_delay_ns.load(Ordering::Relaxed) / 1000,
             finished: self.finished.load(Ordering::Acquire),
         }
     }
@@ -89,6 +94,16 @@ impl SharedStatus {
 
     pub(crate) fn add_device_error(&self) {
         self.device_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The host's latest prediction of the time from a callback to the device.
+    pub fn device_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.device_delay_ns.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_device_delay(&self, delay: std::time::Duration) {
+        let ns = u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX);
+        self.device_delay_ns.store(ns, Ordering::Relaxed);
     }
 
     pub(crate) fn set_faults(&self, faults: u64) {

@@ -67,10 +67,15 @@ fn output_stream<T>(
 where
     T: SizedSample + FromSample<f32>,
 {
+    let errors = status.clone();
     device.build_output_stream::<T, _, _>(
         config,
-        move |data: &mut [T], _info| core.render(data),
-        move |_error| status.add_device_error(),
+        move |data: &mut [T], info: &cpal::OutputCallbackInfo| {
+            core.render(data);
+            let t = info.timestamp();
+            status.set_device_delay(t.playback.saturating_duration_since(t.callback));
+        },
+        move |_error| errors.add_device_error(),
         None,
     )
 }
