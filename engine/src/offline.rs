@@ -10,6 +10,7 @@
 
 mod error;
 mod report;
+mod sink;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::io::{
     same_file,
 };
 use crate::schedule::Schedule;
+use sink::Sink;
 
 /// The block size used when a request does not say.
 pub const DEFAULT_BLOCK: usize = 1024;
@@ -214,8 +216,8 @@ fn finish(
     let mut pending = Vec::with_capacity(sinks.len());
     let mut names = Vec::with_capacity(sinks.len());
     for sink in sinks {
-        names.push(sink.name);
-        pending.push(sink.writer.finalize()?);
+        names.push(sink.name.clone());
+        pending.push(sink.finalize()?);
     }
     let mut outputs = Vec::with_capacity(pending.len());
     let mut faults = schedule.faults();
@@ -429,50 +431,6 @@ impl Source {
     }
 }
 
-/// One output file fed from one output of the schedule.
-struct Sink {
-    name: String,
-    /// The schedule output it reads.
-    output: usize,
-    /// Frames to drop at the head (the output's latency).
-    latency: u64,
-    writer: AudioWriter,
-    /// One block of the output's channels, trimmed.
-    stage: Vec<Vec<f32>>,
-}
-
-impl Sink {
-    /// Writes the part of the block at schedule `position` that falls in this output's
-    /// window: from its latency on, for `length` frames once the length is known.
-    fn write(
-        &mut self,
-        schedule: &Schedule,
-        position: u64,
-        frames: usize,
-        length: Option<u64>,
-    ) -> Result<(), AudioIoError> {
-        let start = self.latency.max(position);
-        let end = length
-            .map_or(u64::MAX, |l| l + self.latency)
-            .min(position + frames as u64);
-        if end <= start {
-            return Ok(());
-        }
-        let (from, count) = ((start - position) as usize, (end - start) as usize);
-        for (ch, stage) in self.stage.iter_mut().enumerate() {
-            stage.clear();
-            stage.extend_from_slice(
-                schedule
-                    .output_buffer(self.output, ch)
-                    .get(from..from + count)
-                    .unwrap_or(&[]),
-            );
-            stage.resize(count, 0.0);
-        }
-        self.writer.write(&self.stage, count)
-    }
-}
-
 /// Opens a writer for every requested output file.
 fn open_sinks(
     schedule: &Schedule,
@@ -492,13 +450,14 @@ fn open_sinks(
                 outputs: schedule.outputs().iter().map(|p| p.name.clone()).collect(),
             });
         };
-        sinks.push(Sink {
-            name: name.clone(),
+        let writer = AudioWriter::create(path, port.channels, rate, *format)?;
+        sinks.push(Sink::new(
+            name.clone(),
             output,
-            latency: port.latency as u64,
-            writer: AudioWriter::create(path, port.channels, rate, *format)?,
-            stage: vec![Vec::with_capacity(request.block); port.channels],
-        });
+            port.latency as u64,
+            writer,
+            request.block,
+        ));
     }
     Ok(sinks)
 }
