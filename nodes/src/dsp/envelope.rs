@@ -22,14 +22,28 @@ pub fn one_pole_coefficient(time_ms: f64, sample_rate: f64) -> f64 {
 
 /// The largest of the last `window` values pushed, updated in amortized constant time
 /// (a monotonic queue). The window can shrink or grow at run time up to the capacity given
-/// to [`SlidingMax::new`]; nothing allocates after construction.
-#[derive(Debug, Clone)]
+/// to [`SlidingMax::new`]; nothing allocates after construction (a clone reserves the full
+/// capacity too).
+#[derive(Debug)]
 pub struct SlidingMax {
     /// `(time, value)` with strictly decreasing values from front to back.
     queue: VecDeque<(u64, f64)>,
     capacity: usize,
     window: usize,
     time: u64,
+}
+
+impl Clone for SlidingMax {
+    fn clone(&self) -> SlidingMax {
+        let mut queue = VecDeque::with_capacity(self.capacity + 1);
+        queue.extend(self.queue.iter().copied());
+        SlidingMax {
+            queue,
+            capacity: self.capacity,
+            window: self.window,
+            time: self.time,
+        }
+    }
 }
 
 impl SlidingMax {
@@ -220,6 +234,12 @@ mod tests {
                 assert_eq!(got, want, "window {window} at {n}");
             }
         }
+    }
+
+    #[test]
+    fn a_clone_keeps_the_reserved_capacity() {
+        let m = SlidingMax::new(100, 100).clone();
+        assert!(m.queue.capacity() > 100);
     }
 
     #[test]

@@ -290,6 +290,12 @@ impl Oversampler {
         self.up.filter.taps_per_phase
     }
 
+    /// Frames of ringing that may follow the end of the input once the latency is taken
+    /// off: the combined up- and down-sampling response reaches this far past its centre.
+    pub fn tail(&self) -> usize {
+        self.up.filter.taps_per_phase
+    }
+
     /// One base-rate sample in, `f` applied to every oversampled sample, one sample out.
     #[inline]
     pub fn process(&mut self, x: f64, mut f: impl FnMut(f64) -> f64) -> f64 {

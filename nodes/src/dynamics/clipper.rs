@@ -181,6 +181,10 @@ impl Processor for ClipperProcessor {
     fn latency(&self) -> usize {
         self.oversamplers.first().map_or(0, Oversampler::latency)
     }
+
+    fn tail(&self) -> usize {
+        self.oversamplers.first().map_or(0, Oversampler::tail)
+    }
 }
 
 #[cfg(test)]

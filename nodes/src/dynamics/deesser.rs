@@ -12,6 +12,7 @@ use mixgraph_engine::{
     ProcessContext, Processor, Reading, ReadingValue, Smoothed, Unit,
 };
 
+use super::TAIL_DECAY_DB;
 use super::compressor_core::{CompressorCore, CompressorParam, CompressorSettings};
 use crate::dsp::biquad::{Biquad, Coefficients, FilterShape};
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
@@ -235,6 +236,11 @@ impl Processor for DeesserProcessor {
         }
     }
 
+    fn tail(&self) -> usize {
+        // In split mode the band-pass rings on after the input ends.
+        self.band.decay_frames(TAIL_DECAY_DB).min(1e9).ceil() as usize
+    }
+
     fn readings(&self) -> Vec<Reading> {
         vec![Reading {
             name: "max_gain_reduction",
@@ -360,6 +366,31 @@ mod tests {
                 "param {param}: a gain step of {step} dB between samples"
             );
         }
+    }
+
+    #[test]
+    fn the_band_rings_out_within_the_declared_tail() {
+        let params = [
+            num("frequency", 2000.0),
+            num("q", 8.0),
+            num("threshold", -60.0),
+        ];
+        let mut x = tone(2000.0, FS, -6.0, 1, 4800);
+        x[0].resize(48_000, 0.0);
+        let g = testkit::graph_for(std::sync::Arc::new(Deesser), &params, 1);
+        let mut config = mixgraph_engine::CompileConfig::new(FS, 256);
+        config.input_channels.insert("in0".into(), 1);
+        let tail = mixgraph_engine::compile(&g, &config).unwrap().tail();
+        assert!(tail > 0);
+        let out = testkit::render(Deesser, &params, std::slice::from_ref(&x), FS, 256);
+        let late = out[0][0][4800 + tail..]
+            .iter()
+            .fold(0.0f32, |m, y| m.max(y.abs()));
+        assert!(
+            db(f64::from(late) / 0.5) < -100.0,
+            "{} dB after the tail",
+            db(f64::from(late))
+        );
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub(crate) mod test_support;
 
 use mixgraph_engine::Catalog;
 
+/// How far a filter's ringing decays before it counts as ended, for declared tails (as in
+/// the filter family).
+pub(crate) const TAIL_DECAY_DB: f64 = 120.0;
+
 /// Adds this family's node types to the catalog.
 pub fn register(c: &mut Catalog) {
     c.register(clipper::Clipper);

@@ -13,6 +13,7 @@ use mixgraph_engine::{
     ProcessContext, Processor, Reading, ReadingValue, Smoothed, Unit,
 };
 
+use super::TAIL_DECAY_DB;
 use super::compressor_core::{
     CompressorCore, CompressorParam, CompressorSettings, DETECTION_OPTIONS, UNLIMITED_RANGE_DB,
 };
@@ -296,6 +297,17 @@ impl Processor for MultibandProcessor {
         self.bypass = self.initial_bypass;
         self.solo = self.initial_solo;
         self.update_switches(0);
+    }
+
+    fn tail(&self) -> usize {
+        // A band passes at most two sections of every split, all with that split's poles.
+        let frames: f64 = self
+            .coefficients
+            .splits()
+            .iter()
+            .map(|s| 2.0 * s.low.decay_frames(TAIL_DECAY_DB))
+            .sum();
+        frames.min(1e9).ceil() as usize
     }
 
     fn readings(&self) -> Vec<Reading> {

@@ -203,6 +203,10 @@ impl Processor for SaturationProcessor {
     fn latency(&self) -> usize {
         self.oversamplers.first().map_or(0, Oversampler::latency)
     }
+
+    fn tail(&self) -> usize {
+        self.oversamplers.first().map_or(0, Oversampler::tail)
+    }
 }
 
 #[cfg(test)]
@@ -366,6 +370,27 @@ mod tests {
         for n in 1000..6000 {
             assert!((out[0][0][n] - x[0][n - TAPS_PER_PHASE]).abs() < 1e-3);
         }
+    }
+
+    #[test]
+    fn nothing_follows_the_declared_latency_and_tail() {
+        let fs = 48_000.0;
+        let mut x = testkit::sine(2000.0, fs, 0.9, 1, 1000);
+        x[0].resize(3000, 0.0);
+        let out = testkit::render(
+            Saturation,
+            &[num("drive", 12.0)],
+            std::slice::from_ref(&x),
+            fs,
+            256,
+        );
+        let end = 1000 + TAPS_PER_PHASE + TAPS_PER_PHASE;
+        assert!(out[0][0][end..].iter().all(|&y| y == 0.0));
+        assert!(
+            out[0][0][end - TAPS_PER_PHASE..end]
+                .iter()
+                .any(|&y| y != 0.0)
+        );
     }
 
     #[test]
