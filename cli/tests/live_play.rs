@@ -2,6 +2,8 @@
 //! default PCM in an `.asoundrc` under a temporary HOME, writes what the player sends to a
 //! raw file, which must equal `mixgraph render` of the same chain and input.
 
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::path::Path;

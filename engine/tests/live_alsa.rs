@@ -5,6 +5,7 @@
 //! test runs itself again as a child process with HOME pointing there; the parent checks
 //! the raw files.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
 mod common;

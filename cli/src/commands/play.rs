@@ -39,7 +39,8 @@ pub struct Args {
     /// Audio host (see `mixgraph devices`); the first available otherwise.
     #[arg(long)]
     pub host: Option<String>,
-    /// Largest processing block, also asked of the device as its buffer size.
+    /// Largest processing block (the device keeps its default buffer size, which favours
+    /// glitch-free playback).
     #[arg(long, default_value_t = 256)]
     pub block: usize,
     /// Session sample rate (default: the chain's, else the first input's; inputs and chain
