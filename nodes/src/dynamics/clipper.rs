@@ -8,6 +8,10 @@
 //!
 //! Oversampled, the band-limited result may ring slightly over the ceiling near a clipped
 //! edge, so the output is clamped to `±ceiling` last: the sample peak never exceeds it.
+//! That clamp re-clips the ringing of a `hard` clip, which keeps most of its aliasing (a
+//! 7 kHz sine 6 dB over the ceiling at 48 kHz: -27 dB plain, -33 dB oversampled); the soft
+//! curves ring little, so oversampling removes theirs (`tanh`: -28 dB plain, -112 dB
+//! oversampled). Oversample with a soft curve.
 
 use mixgraph_engine::{
     ActivateError, Category, Channels, NodeConfig, NodeDescriptor, NodeType, ParamSpec, PortSpec,
