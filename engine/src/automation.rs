@@ -63,7 +63,11 @@ impl AutomationLane {
             err(format!(
                 "`{}` has no such parameter; it has: {}",
                 d.kind,
-                d.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                d.params
+                    .iter()
+                    .map(|p| p.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         if !matches!(spec.kind, ParamKind::Number { .. }) {
@@ -81,7 +85,8 @@ impl AutomationLane {
                 )));
             }
             last = p.time;
-            spec.check(&ParamValue::Number(p.value)).map_err(|e| err(e.to_string()))?;
+            spec.check(&ParamValue::Number(p.value))
+                .map_err(|e| err(e.to_string()))?;
         }
         Ok(())
     }
@@ -90,26 +95,52 @@ impl AutomationLane {
     pub(crate) fn events(&self, param: u16, sample_rate: f64) -> Vec<ParamEvent> {
         let frame = |t: f64| (t * sample_rate).round() as u64;
         let mut events = Vec::new();
-        let Some(first) = self.points.first() else { return events };
-        events.push(ParamEvent { frame: 0, param, value: first.value, ramp: 0 });
+        let Some(first) = self.points.first() else {
+            return events;
+        };
+        events.push(ParamEvent {
+            frame: 0,
+            param,
+            value: first.value,
+            ramp: 0,
+        });
         for pair in self.points.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             let (fa, fb) = (frame(a.time), frame(b.time));
             let span = fb.saturating_sub(fa);
             let exponential = b.curve == Curve::Exponential && a.value * b.value > 0.0;
             if b.curve == Curve::Step || span == 0 {
-                events.push(ParamEvent { frame: fb, param, value: b.value, ramp: 0 });
+                events.push(ParamEvent {
+                    frame: fb,
+                    param,
+                    value: b.value,
+                    ramp: 0,
+                });
             } else if exponential {
                 let mut start = fa;
                 while start < fb {
                     let end = (start + CONTROL_INTERVAL).min(fb);
                     let x = (end - fa) as f64 / span as f64;
-                    let value = if end == fb { b.value } else { a.value * (b.value / a.value).powf(x) };
-                    events.push(ParamEvent { frame: start + 1, param, value, ramp: (end - start) as u32 });
+                    let value = if end == fb {
+                        b.value
+                    } else {
+                        a.value * (b.value / a.value).powf(x)
+                    };
+                    events.push(ParamEvent {
+                        frame: start + 1,
+                        param,
+                        value,
+                        ramp: (end - start) as u32,
+                    });
                     start = end;
                 }
             } else {
-                events.push(ParamEvent { frame: fa + 1, param, value: b.value, ramp: span as u32 });
+                events.push(ParamEvent {
+                    frame: fa + 1,
+                    param,
+                    value: b.value,
+                    ramp: span as u32,
+                });
             }
         }
         events
@@ -123,7 +154,10 @@ mod tests {
     fn lane(points: &[(f64, f64, Curve)]) -> AutomationLane {
         AutomationLane {
             param: "gain".into(),
-            points: points.iter().map(|&(time, value, curve)| Breakpoint { time, value, curve }).collect(),
+            points: points
+                .iter()
+                .map(|&(time, value, curve)| Breakpoint { time, value, curve })
+                .collect(),
         }
     }
 
@@ -136,7 +170,11 @@ mod tests {
 
     #[test]
     fn exponential_segment_passes_through_geometric_midpoints_and_lands_on_the_end() {
-        let ev = lane(&[(0.0, 100.0, Curve::Linear), (1.0, 10000.0, Curve::Exponential)]).events(0, 64.0);
+        let ev = lane(&[
+            (0.0, 100.0, Curve::Linear),
+            (1.0, 10000.0, Curve::Exponential),
+        ])
+        .events(0, 64.0);
         // 64 frames in steps of 32: midpoint at frame 32 is the geometric mean.
         assert_eq!(ev.len(), 3);
         assert!((ev[1].value - 1000.0).abs() < 1e-9);

@@ -95,9 +95,33 @@ static FEEDBACK_DESC: NodeDescriptor = NodeDescriptor {
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::Any)],
     params: &[
-        ParamSpec::number("delay", "Delay around the loop", Unit::Ms, 0.0, 10_000.0, 100.0, 0.0),
-        ParamSpec::number("gain", "Gain applied to the returned signal", Unit::Db, -120.0, 0.0, -6.0, 0.0),
-        ParamSpec::number("channels", "Channel count of the loop", Unit::None, 1.0, 64.0, 2.0, 0.0),
+        ParamSpec::number(
+            "delay",
+            "Delay around the loop",
+            Unit::Ms,
+            0.0,
+            10_000.0,
+            100.0,
+            0.0,
+        ),
+        ParamSpec::number(
+            "gain",
+            "Gain applied to the returned signal",
+            Unit::Db,
+            -120.0,
+            0.0,
+            -6.0,
+            0.0,
+        ),
+        ParamSpec::number(
+            "channels",
+            "Channel count of the loop",
+            Unit::None,
+            1.0,
+            64.0,
+            2.0,
+            0.0,
+        ),
     ],
 };
 

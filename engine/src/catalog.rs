@@ -58,7 +58,10 @@ impl Catalog {
 }
 
 /// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
-pub fn closest_name<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest_name<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_lowercase();
     candidates
         .into_iter()

@@ -10,7 +10,11 @@ pub struct DenormalGuard {
 
 impl DenormalGuard {
     /// Enables flush-to-zero for this thread until the guard is dropped.
-    #[allow(unsafe_code, deprecated, reason = "reading and writing MXCSR is the only way to set FTZ/DAZ; the intrinsics are deprecated in favour of inline asm but remain sound")]
+    #[allow(
+        unsafe_code,
+        deprecated,
+        reason = "reading and writing MXCSR is the only way to set FTZ/DAZ; the intrinsics are deprecated in favour of inline asm but remain sound"
+    )]
     pub fn new() -> Self {
         #[cfg(target_arch = "x86_64")]
         {

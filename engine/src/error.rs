@@ -53,7 +53,9 @@ pub enum GraphError {
         port: String,
     },
     /// Channel counts do not fit.
-    #[error("node `{node}` input `{port}`: expected {expected} channel(s), found {found} from `{from}`{hint}")]
+    #[error(
+        "node `{node}` input `{port}`: expected {expected} channel(s), found {found} from `{from}`{hint}"
+    )]
     ChannelMismatch {
         /// The node.
         node: String,

@@ -83,8 +83,12 @@ impl Graph {
         if self.names.contains_key(&name) {
             return Err(GraphError::DuplicateNode { name });
         }
-        let params = Params::resolve(kind.descriptor().params, params)
-            .map_err(|source| GraphError::Param { node: name.clone(), source })?;
+        let params = Params::resolve(kind.descriptor().params, params).map_err(|source| {
+            GraphError::Param {
+                node: name.clone(),
+                source,
+            }
+        })?;
         let id = NodeId(self.g.add_node(NodeInstance {
             name: name.clone(),
             kind,
@@ -108,9 +112,12 @@ impl Graph {
     /// # Errors
     /// The parameter does not exist or cannot be automated, or a breakpoint is out of range.
     pub fn add_automation(&mut self, id: NodeId, lane: AutomationLane) -> Result<(), GraphError> {
-        let node = self.g.node_weight_mut(id.0).ok_or_else(|| GraphError::UnknownNode {
-            name: format!("#{}", id.index()),
-        })?;
+        let node = self
+            .g
+            .node_weight_mut(id.0)
+            .ok_or_else(|| GraphError::UnknownNode {
+                name: format!("#{}", id.index()),
+            })?;
         lane.check(&node.name, node.kind.descriptor())?;
         node.automation.push(lane);
         Ok(())
@@ -138,7 +145,9 @@ impl Graph {
 
     /// Every connection as (source, connection, destination).
     pub fn connections(&self) -> impl Iterator<Item = (NodeId, Connection, NodeId)> + '_ {
-        self.g.edge_references().map(|e| (NodeId(e.source()), *e.weight(), NodeId(e.target())))
+        self.g
+            .edge_references()
+            .map(|e| (NodeId(e.source()), *e.weight(), NodeId(e.target())))
     }
 
     /// Connects `from`'s output port to `to`'s input port, by port name.
@@ -169,21 +178,30 @@ impl Graph {
         to_port: usize,
     ) -> Result<(), GraphError> {
         for (id, port, is_input) in [(from, from_port, false), (to, to_port, true)] {
-            let node = self.node(id).ok_or_else(|| GraphError::UnknownNode { name: format!("#{}", id.index()) })?;
+            let node = self.node(id).ok_or_else(|| GraphError::UnknownNode {
+                name: format!("#{}", id.index()),
+            })?;
             let d = node.kind.descriptor();
             let ports = if is_input { d.inputs } else { d.outputs };
             if port >= ports.len() {
                 return Err(self.unknown_port(id, &format!("#{port}"), is_input));
             }
         }
-        self.g.add_edge(from.0, to.0, Connection { from_port, to_port });
+        self.g
+            .add_edge(from.0, to.0, Connection { from_port, to_port });
         Ok(())
     }
 
     fn port_index(&self, id: NodeId, port: &str, is_input: bool) -> Result<usize, GraphError> {
-        let node = self.node(id).ok_or_else(|| GraphError::UnknownNode { name: format!("#{}", id.index()) })?;
+        let node = self.node(id).ok_or_else(|| GraphError::UnknownNode {
+            name: format!("#{}", id.index()),
+        })?;
         let d = node.kind.descriptor();
-        let found = if is_input { d.input_index(port) } else { d.output_index(port) };
+        let found = if is_input {
+            d.input_index(port)
+        } else {
+            d.output_index(port)
+        };
         found.ok_or_else(|| self.unknown_port(id, port, is_input))
     }
 
@@ -202,21 +220,34 @@ impl Graph {
 
     /// The graph in Graphviz DOT: one box per node with its kind, edges labelled with ports.
     pub fn to_dot(&self) -> String {
-        let mut s = String::from("digraph mixgraph {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+        let mut s = String::from(
+            "digraph mixgraph {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+        );
         for (id, n) in self.nodes() {
             let shape = match n.kind_name() {
                 "input" => ", shape=invhouse",
                 "output" => ", shape=house",
                 _ => "",
             };
-            let _ = writeln!(s, "  n{} [label=\"{}\\n({})\"{}];", id.index(), escape(&n.name), n.kind_name(), shape);
+            let _ = writeln!(
+                s,
+                "  n{} [label=\"{}\\n({})\"{}];",
+                id.index(),
+                escape(&n.name),
+                n.kind_name(),
+                shape
+            );
         }
         for (a, c, b) in self.connections() {
             let da = self.g[a.0].kind.descriptor();
             let db = self.g[b.0].kind.descriptor();
             let from = da.outputs.get(c.from_port).map_or("?", |p| p.name);
             let to = db.inputs.get(c.to_port).map_or("?", |p| p.name);
-            let label = if c.from_port == 0 && c.to_port == 0 { String::new() } else { format!(" [label=\"{from} -> {to}\"]") };
+            let label = if c.from_port == 0 && c.to_port == 0 {
+                String::new()
+            } else {
+                format!(" [label=\"{from} -> {to}\"]")
+            };
             let _ = writeln!(s, "  n{} -> n{}{};", a.index(), b.index(), label);
         }
         s.push_str("}\n");

@@ -85,7 +85,10 @@ pub trait NodeType: Send + Sync + 'static {
                 Channels::Exact(n) => Ok(n),
                 Channels::SameAsInput(i) => match inputs.get(i) {
                     Some(&n) if n > 0 => Ok(n),
-                    _ => Err(format!("output `{}` takes its channel count from an input that is not connected", port.name)),
+                    _ => Err(format!(
+                        "output `{}` takes its channel count from an input that is not connected",
+                        port.name
+                    )),
                 },
                 Channels::Any => Err(format!("output `{}` has no channel rule", port.name)),
             })
@@ -159,5 +162,9 @@ pub trait Processor: Send {
 
 /// Helper for node types whose single output follows the main input: output = input count.
 pub fn same_as_main(inputs: &[PortSpec]) -> Channels {
-    if inputs.is_empty() { Channels::Exact(2) } else { Channels::SameAsInput(0) }
+    if inputs.is_empty() {
+        Channels::Exact(2)
+    } else {
+        Channels::SameAsInput(0)
+    }
 }

@@ -123,7 +123,17 @@ impl ParamSpec {
         default: f64,
         smoothing_ms: f64,
     ) -> Self {
-        ParamSpec { name, doc, kind: ParamKind::Number { min, max, default, unit, smoothing_ms } }
+        ParamSpec {
+            name,
+            doc,
+            kind: ParamKind::Number {
+                min,
+                max,
+                default,
+                unit,
+                smoothing_ms,
+            },
+        }
     }
 
     /// A choice among names.
@@ -133,17 +143,29 @@ impl ParamSpec {
         options: &'static [&'static str],
         default: &'static str,
     ) -> Self {
-        ParamSpec { name, doc, kind: ParamKind::Choice { options, default } }
+        ParamSpec {
+            name,
+            doc,
+            kind: ParamKind::Choice { options, default },
+        }
     }
 
     /// A switch.
     pub const fn flag(name: &'static str, doc: &'static str, default: bool) -> Self {
-        ParamSpec { name, doc, kind: ParamKind::Bool { default } }
+        ParamSpec {
+            name,
+            doc,
+            kind: ParamKind::Bool { default },
+        }
     }
 
     /// A file path.
     pub const fn path(name: &'static str, doc: &'static str) -> Self {
-        ParamSpec { name, doc, kind: ParamKind::Path }
+        ParamSpec {
+            name,
+            doc,
+            kind: ParamKind::Path,
+        }
     }
 
     /// The default value, or `None` for a path (which must be given).
@@ -186,16 +208,18 @@ impl ParamSpec {
                     })
                 }
             }
-            (ParamKind::Number { unit, .. }, _) => Err(wrong(format!("a number in {}", unit.symbol()))),
-            (ParamKind::Choice { options, .. }, ParamValue::Text(t)) => {
-                options.iter().position(|o| o == t).map(|i| i as f64).ok_or_else(|| {
-                    ParamError::UnknownChoice {
-                        param: self.name.to_string(),
-                        found: t.clone(),
-                        options: options.iter().map(|s| s.to_string()).collect(),
-                    }
-                })
+            (ParamKind::Number { unit, .. }, _) => {
+                Err(wrong(format!("a number in {}", unit.symbol())))
             }
+            (ParamKind::Choice { options, .. }, ParamValue::Text(t)) => options
+                .iter()
+                .position(|o| o == t)
+                .map(|i| i as f64)
+                .ok_or_else(|| ParamError::UnknownChoice {
+                    param: self.name.to_string(),
+                    found: t.clone(),
+                    options: options.iter().map(|s| s.to_string()).collect(),
+                }),
             (ParamKind::Choice { options, .. }, _) => {
                 Err(wrong(format!("one of {}", options.join(", "))))
             }
@@ -209,7 +233,13 @@ impl ParamSpec {
     /// The range written for people, e.g. "-60 to 24 dB, default 0".
     pub fn describe_range(&self) -> String {
         match &self.kind {
-            ParamKind::Number { min, max, default, unit, .. } => {
+            ParamKind::Number {
+                min,
+                max,
+                default,
+                unit,
+                ..
+            } => {
                 format!("{min} to {max} {}, default {default}", unit.symbol())
             }
             ParamKind::Choice { options, default } => {
@@ -305,7 +335,11 @@ impl Params {
         let mut numbers = Vec::with_capacity(specs.len());
         let mut texts = Vec::with_capacity(specs.len());
         for spec in specs {
-            let value = given.iter().rev().find(|(n, _)| n == spec.name).map(|(_, v)| v.clone());
+            let value = given
+                .iter()
+                .rev()
+                .find(|(n, _)| n == spec.name)
+                .map(|(_, v)| v.clone());
             let value = match value.or_else(|| spec.default_value()) {
                 Some(v) => v,
                 None => {
@@ -331,7 +365,11 @@ impl Params {
                 });
             }
         }
-        Ok(Params { specs, numbers, texts })
+        Ok(Params {
+            specs,
+            numbers,
+            texts,
+        })
     }
 
     /// The descriptions these values follow.

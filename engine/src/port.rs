@@ -38,22 +38,42 @@ pub struct PortSpec {
 impl PortSpec {
     /// A required main input.
     pub const fn input(name: &'static str, channels: Channels) -> Self {
-        PortSpec { name, channels, role: PortRole::Main, required: true }
+        PortSpec {
+            name,
+            channels,
+            role: PortRole::Main,
+            required: true,
+        }
     }
 
     /// An optional main input (silence when unconnected).
     pub const fn optional_input(name: &'static str, channels: Channels) -> Self {
-        PortSpec { name, channels, role: PortRole::Main, required: false }
+        PortSpec {
+            name,
+            channels,
+            role: PortRole::Main,
+            required: false,
+        }
     }
 
     /// An optional sidechain input.
     pub const fn sidechain(name: &'static str, channels: Channels) -> Self {
-        PortSpec { name, channels, role: PortRole::Sidechain, required: false }
+        PortSpec {
+            name,
+            channels,
+            role: PortRole::Sidechain,
+            required: false,
+        }
     }
 
     /// An output.
     pub const fn output(name: &'static str, channels: Channels) -> Self {
-        PortSpec { name, channels, role: PortRole::Main, required: false }
+        PortSpec {
+            name,
+            channels,
+            role: PortRole::Main,
+            required: false,
+        }
     }
 
     /// The channel rule written for people, e.g. "2 ch", "any", "like in".

@@ -18,7 +18,11 @@ pub struct ProcessContext<'a> {
 
 impl<'a> ProcessContext<'a> {
     pub(crate) fn new(inputs: Inputs<'a>, outputs: Outputs<'a>, position: u64) -> Self {
-        ProcessContext { inputs, outputs, position }
+        ProcessContext {
+            inputs,
+            outputs,
+            position,
+        }
     }
 
     /// Frames to process in this call.
@@ -70,7 +74,13 @@ impl<'a> Inputs<'a> {
         let index = self
             .ports
             .get(port)
-            .and_then(|&(a, b)| if (a as usize + channel) < b as usize { Some(a as usize + channel) } else { None })
+            .and_then(|&(a, b)| {
+                if (a as usize + channel) < b as usize {
+                    Some(a as usize + channel)
+                } else {
+                    None
+                }
+            })
             .map_or(0, |i| self.channels[i] as usize);
         &self.pool[index][self.offset..self.offset + self.frames]
     }
@@ -153,7 +163,9 @@ impl PortChannels<'_> {
     /// Each channel in turn, all borrowed at once.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut [f32]> + '_ {
         let (offset, frames) = (self.offset, self.frames);
-        self.buffers.iter_mut().map(move |b| &mut b[offset..offset + frames])
+        self.buffers
+            .iter_mut()
+            .map(move |b| &mut b[offset..offset + frames])
     }
 
     /// Two different channels at once (for stereo processing); `None` if `a == b` or one

@@ -1,7 +1,6 @@
 //! The compiled schedule: a flat list of steps over preallocated buffers, run one block at a
 //! time. [`Schedule::process`] allocates nothing, takes no lock and does no I/O.
 
-
 use crate::automation::ParamEvent;
 use crate::compile::CompileConfig;
 use crate::compile::buffers::Assignment;
@@ -100,7 +99,11 @@ impl Schedule {
         let mut widest = 0;
         for step in &plan.steps {
             match step {
-                PlanStep::Node { node, inputs, outputs } => {
+                PlanStep::Node {
+                    node,
+                    inputs,
+                    outputs,
+                } => {
                     let n = &g[*node];
                     let mut in_ports = Vec::new();
                     let mut flat_in = Vec::new();
@@ -136,15 +139,27 @@ impl Schedule {
                     }));
                 }
                 PlanStep::Sum { dest, sources } => {
-                    steps.push(Step::Sum { dest: buf(*dest), sources: bufs(sources) });
+                    steps.push(Step::Sum {
+                        dest: buf(*dest),
+                        sources: bufs(sources),
+                    });
                 }
                 PlanStep::Delay { frames, src, dest } => {
-                    delays.push(DelayLine { ring: vec![0.0; *frames].into(), pos: 0 });
-                    steps.push(Step::Delay { line: delays.len() - 1, src: buf(*src), dest: buf(*dest) });
+                    delays.push(DelayLine {
+                        ring: vec![0.0; *frames].into(),
+                        pos: 0,
+                    });
+                    steps.push(Step::Delay {
+                        line: delays.len() - 1,
+                        src: buf(*src),
+                        dest: buf(*dest),
+                    });
                 }
                 PlanStep::FeedbackRead { node, dest } => {
                     let n = &g[*node];
-                    let delay = ((n.params.number("delay") * 0.001 * config.sample_rate).round() as usize).max(1);
+                    let delay = ((n.params.number("delay") * 0.001 * config.sample_rate).round()
+                        as usize)
+                        .max(1);
                     if delay < config.max_block {
                         return Err(GraphError::Config(format!(
                             "feedback node `{}`: its delay of {delay} frames is shorter than the block of {} frames; raise `delay` or lower the block size",
@@ -153,26 +168,39 @@ impl Schedule {
                     }
                     let len = delay + config.max_block;
                     rings.push(FeedbackRing {
-                        channels: (0..dest.len()).map(|_| vec![0.0f32; len].into_boxed_slice()).collect(),
+                        channels: (0..dest.len())
+                            .map(|_| vec![0.0f32; len].into_boxed_slice())
+                            .collect(),
                         delay,
                         gain: db_to_gain(n.params.number("gain")) as f32,
                         write: 0,
                     });
                     ring_of_node[node.index()] = rings.len() - 1;
-                    steps.push(Step::FeedbackRead { ring: rings.len() - 1, dest: bufs(dest) });
+                    steps.push(Step::FeedbackRead {
+                        ring: rings.len() - 1,
+                        dest: bufs(dest),
+                    });
                 }
                 PlanStep::FeedbackWrite { node, src } => {
-                    steps.push(Step::FeedbackWrite { ring: ring_of_node[node.index()], src: bufs(src) });
+                    steps.push(Step::FeedbackWrite {
+                        ring: ring_of_node[node.index()],
+                        src: bufs(src),
+                    });
                 }
             }
         }
-        let external = |(i, sigs): &(petgraph::graph::NodeIndex, Vec<u32>), at_output: bool| ExternalPort {
-            name: g[*i].name.clone(),
-            channels: if at_output { sigs.len() } else { layouts[i.index()].outputs[0] },
-            latency: latency.at_input[i.index()],
-            tail: latency.tail_at_input[i.index()],
-            buffers: bufs(sigs).to_vec(),
-        };
+        let external =
+            |(i, sigs): &(petgraph::graph::NodeIndex, Vec<u32>), at_output: bool| ExternalPort {
+                name: g[*i].name.clone(),
+                channels: if at_output {
+                    sigs.len()
+                } else {
+                    layouts[i.index()].outputs[0]
+                },
+                latency: latency.at_input[i.index()],
+                tail: latency.tail_at_input[i.index()],
+                buffers: bufs(sigs).to_vec(),
+            };
         let inputs = plan.inputs.iter().map(|p| external(p, false)).collect();
         let outputs = plan.outputs.iter().map(|p| external(p, true)).collect();
         let smoothing = g
@@ -182,7 +210,9 @@ impl Schedule {
                     .specs()
                     .iter()
                     .map(|s| match s.kind {
-                        ParamKind::Number { smoothing_ms, .. } => (smoothing_ms * 0.001 * config.sample_rate).round() as usize,
+                        ParamKind::Number { smoothing_ms, .. } => {
+                            (smoothing_ms * 0.001 * config.sample_rate).round() as usize
+                        }
                         _ => 0,
                     })
                     .collect()
@@ -194,7 +224,9 @@ impl Schedule {
             node_names: g.node_indices().map(|i| g[i].name.clone()).collect(),
             node_kinds: g.node_indices().map(|i| g[i].kind_name()).collect(),
             smoothing,
-            pool: (0..assignment.count).map(|_| vec![0.0f32; config.max_block].into_boxed_slice()).collect(),
+            pool: (0..assignment.count)
+                .map(|_| vec![0.0f32; config.max_block].into_boxed_slice())
+                .collect(),
             scratch: Vec::with_capacity(widest),
             delays,
             rings,
@@ -245,7 +277,12 @@ impl Schedule {
 
     /// One line per step, for `mixgraph check`.
     pub fn describe(&self) -> Vec<String> {
-        let list = |b: &[u32]| b.iter().map(|x| format!("b{x}")).collect::<Vec<_>>().join(" ");
+        let list = |b: &[u32]| {
+            b.iter()
+                .map(|x| format!("b{x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let ports = |flat: &[u32], ports: &[(u32, u32)]| {
             ports
                 .iter()
@@ -265,12 +302,21 @@ impl Schedule {
                 ),
                 Step::Sum { dest, sources } => format!("sum   {} -> b{dest}", list(sources)),
                 Step::Delay { line, src, dest } => {
-                    format!("align b{src} by {} frames -> b{dest}", self.delays[*line].ring.len())
+                    format!(
+                        "align b{src} by {} frames -> b{dest}",
+                        self.delays[*line].ring.len()
+                    )
                 }
                 Step::FeedbackRead { ring, dest } => {
-                    format!("feedback read (ring {ring}, {} frames back) -> {}", self.rings[*ring].delay, list(dest))
+                    format!(
+                        "feedback read (ring {ring}, {} frames back) -> {}",
+                        self.rings[*ring].delay,
+                        list(dest)
+                    )
                 }
-                Step::FeedbackWrite { ring, src } => format!("feedback write {} -> ring {ring}", list(src)),
+                Step::FeedbackWrite { ring, src } => {
+                    format!("feedback write {} -> ring {ring}", list(src))
+                }
             })
             .collect()
     }
@@ -301,7 +347,11 @@ impl Schedule {
 
     /// The samples of one channel of a graph output from the last [`Schedule::process`].
     pub fn output_buffer(&self, output: usize, channel: usize) -> &[f32] {
-        match self.outputs.get(output).and_then(|p| p.buffers.get(channel)) {
+        match self
+            .outputs
+            .get(output)
+            .and_then(|p| p.buffers.get(channel))
+        {
             Some(&b) => &self.pool[b as usize][..self.frames],
             None => &[],
         }
@@ -314,7 +364,12 @@ impl Schedule {
 
     /// Changes a parameter now, ramped over its smoothing time. Allocates nothing.
     pub fn set_param(&mut self, node: usize, param: usize, value: f64) {
-        let ramp = self.smoothing.get(node).and_then(|s| s.get(param)).copied().unwrap_or(0);
+        let ramp = self
+            .smoothing
+            .get(node)
+            .and_then(|s| s.get(param))
+            .copied()
+            .unwrap_or(0);
         if let Some(p) = self.processors.get_mut(node) {
             p.set_param(param, value, ramp);
         }
@@ -346,7 +401,10 @@ impl Schedule {
     /// thread); a pair out of range is skipped.
     pub fn adopt_processors(&mut self, old: &mut Schedule, pairs: &[(usize, usize)]) {
         for &(mine, theirs) in pairs {
-            if let (Some(a), Some(b)) = (self.processors.get_mut(mine), old.processors.get_mut(theirs)) {
+            if let (Some(a), Some(b)) = (
+                self.processors.get_mut(mine),
+                old.processors.get_mut(theirs),
+            ) {
                 std::mem::swap(a, b);
             }
         }
@@ -359,13 +417,17 @@ impl Schedule {
     /// Allocation-free.
     pub fn seek(&mut self, position: u64) {
         let backwards = position < self.position;
-        let Schedule { steps, processors, .. } = self;
+        let Schedule {
+            steps, processors, ..
+        } = self;
         for step in steps.iter_mut() {
             let Step::Node(n) = step else { continue };
             if backwards {
                 n.next_event = 0;
             }
-            let Some(processor) = processors.get_mut(n.node) else { continue };
+            let Some(processor) = processors.get_mut(n.node) else {
+                continue;
+            };
             while let Some(e) = n.events.get(n.next_event) {
                 if e.frame >= position {
                     break;
@@ -414,14 +476,24 @@ impl Schedule {
     pub fn process(&mut self, frames: usize) {
         let frames = frames.min(self.max_block);
         let _ftz = DenormalGuard::new();
-        let Schedule { steps, processors, pool, scratch, delays, rings, position, .. } = self;
+        let Schedule {
+            steps,
+            processors,
+            pool,
+            scratch,
+            delays,
+            rings,
+            position,
+            ..
+        } = self;
         let start = *position;
         for step in steps.iter_mut() {
             match step {
                 Step::Node(n) => run_node(n, processors, pool, scratch, start, frames),
                 Step::Sum { dest, sources } => {
                     let mut out = std::mem::take(&mut pool[*dest as usize]);
-                    let (first, rest) = sources.split_first().map_or((0, &[][..]), |(f, r)| (*f, r));
+                    let (first, rest) =
+                        sources.split_first().map_or((0, &[][..]), |(f, r)| (*f, r));
                     out[..frames].copy_from_slice(&pool[first as usize][..frames]);
                     for &s in rest {
                         for (o, x) in out[..frames].iter_mut().zip(&pool[s as usize][..frames]) {
@@ -502,7 +574,9 @@ fn run_node(
     start: u64,
     frames: usize,
 ) {
-    let Some(processor) = processors.get_mut(n.node) else { return };
+    let Some(processor) = processors.get_mut(n.node) else {
+        return;
+    };
     let end = start + frames as u64;
     let mut done = 0usize;
     while done < frames {
@@ -529,7 +603,12 @@ fn run_node(
                 offset: done,
                 frames: chunk,
             };
-            let outputs = Outputs { buffers: scratch.as_mut_slice(), ports: &n.out_ports, offset: done, frames: chunk };
+            let outputs = Outputs {
+                buffers: scratch.as_mut_slice(),
+                ports: &n.out_ports,
+                offset: done,
+                frames: chunk,
+            };
             let mut ctx = ProcessContext::new(inputs, outputs, start + done as u64);
             processor.process(&mut ctx);
         }

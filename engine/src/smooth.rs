@@ -13,7 +13,12 @@ pub struct Smoothed {
 impl Smoothed {
     /// A value resting at `value`.
     pub fn new(value: f64) -> Self {
-        Smoothed { current: value, target: value, step: 0.0, remaining: 0 }
+        Smoothed {
+            current: value,
+            target: value,
+            step: 0.0,
+            remaining: 0,
+        }
     }
 
     /// Ramps to `target` over `frames` frames (0: jumps at once). The value after the
@@ -37,7 +42,10 @@ impl Smoothed {
 
     /// Advances one frame and returns the new value.
     #[inline]
-    #[allow(clippy::should_implement_trait, reason = "a smoother never ends, so it is not an Iterator; `next` reads best at every call site")]
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "a smoother never ends, so it is not an Iterator; `next` reads best at every call site"
+    )]
     pub fn next(&mut self) -> f64 {
         if self.remaining > 0 {
             self.remaining -= 1;

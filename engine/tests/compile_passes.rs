@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use mixgraph_engine::{AutomationLane, Breakpoint, Curve, GraphError, Graph};
+use mixgraph_engine::{AutomationLane, Breakpoint, Curve, Graph, GraphError};
 
 #[test]
 fn latency_compensation_nulls_a_delayed_branch_against_a_dry_one() {
@@ -43,7 +43,12 @@ fn fan_in_is_a_sum_and_mono_widens_to_stereo() {
     let mut s = build(&g, 128);
     assert_eq!(s.outputs()[0].channels, 2);
     let (xa, bl, br) = (noise(1, 1000), noise(2, 1000), noise(4, 1000));
-    let out = run(&mut s, &[vec![xa.clone()], vec![bl.clone(), br.clone()]], 1000, 128);
+    let out = run(
+        &mut s,
+        &[vec![xa.clone()], vec![bl.clone(), br.clone()]],
+        1000,
+        128,
+    );
     for n in 0..1000 {
         assert_eq!(out[0][0][n], xa[n] * 0.5 + bl[n]);
         assert_eq!(out[0][1][n], xa[n] * 0.5 + br[n]);
@@ -55,13 +60,28 @@ fn stereo_into_a_mono_port_is_refused_with_both_counts() {
     let c = catalog();
     let mut g = Graph::new();
     let a = input(&mut g, &c, "a", 2);
-    let f = add(&mut g, &c, "fb", "feedback", &[("channels", 1.0), ("delay", 100.0)]);
+    let f = add(
+        &mut g,
+        &c,
+        "fb",
+        "feedback",
+        &[("channels", 1.0), ("delay", 100.0)],
+    );
     wire(&mut g, a, f);
     let o = add(&mut g, &c, "out", "output", &[]);
     wire(&mut g, f, o);
     match mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 64)) {
-        Err(GraphError::ChannelMismatch { node, expected, found, from, .. }) => {
-            assert_eq!((node.as_str(), expected, found, from.as_str()), ("fb", 1, 2, "a"));
+        Err(GraphError::ChannelMismatch {
+            node,
+            expected,
+            found,
+            from,
+            ..
+        }) => {
+            assert_eq!(
+                (node.as_str(), expected, found, from.as_str()),
+                ("fb", 1, 2, "a")
+            );
         }
         other => panic!("expected a channel mismatch, got {:?}", other.err()),
     }
@@ -81,7 +101,8 @@ fn a_cycle_is_refused_naming_every_node_of_the_loop_in_order() {
     wire(&mut g, b, d);
     g.connect(d, "out", a, "key").unwrap();
     wire(&mut g, d, o);
-    let err = mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 64)).err();
+    let err =
+        mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 64)).err();
     match err {
         Some(GraphError::Cycle { nodes }) => assert_eq!(nodes, ["a", "b", "d"]),
         other => panic!("expected a cycle, got {other:?}"),
@@ -90,7 +111,10 @@ fn a_cycle_is_refused_naming_every_node_of_the_loop_in_order() {
         .err()
         .unwrap()
         .to_string();
-    assert!(message.contains("`a` -> `b` -> `d`") && message.contains("feedback"), "{message}");
+    assert!(
+        message.contains("`a` -> `b` -> `d`") && message.contains("feedback"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -100,7 +124,13 @@ fn a_loop_through_a_feedback_node_echoes_at_its_delay_with_its_gain() {
     let mut g = Graph::new();
     let i = input(&mut g, &c, "in", 1);
     let mix = add(&mut g, &c, "mix", "scale", &[]);
-    let fb = add(&mut g, &c, "fb", "feedback", &[("delay", 10.0), ("gain", -6.0), ("channels", 1.0)]);
+    let fb = add(
+        &mut g,
+        &c,
+        "fb",
+        "feedback",
+        &[("delay", 10.0), ("gain", -6.0), ("channels", 1.0)],
+    );
     let o = add(&mut g, &c, "out", "output", &[]);
     wire(&mut g, i, mix);
     wire(&mut g, mix, fb);
@@ -113,12 +143,21 @@ fn a_loop_through_a_feedback_node_echoes_at_its_delay_with_its_gain() {
         let mut s = build(&g, block);
         let out = run(&mut s, &[vec![x.clone()]], 2000, block);
         for (n, v) in out[0][0].iter().enumerate() {
-            let expected = if n % 480 == 0 { g6.powi((n / 480) as i32) } else { 0.0 };
-            assert!((v - expected).abs() < 1e-6, "block {block} frame {n}: {v} vs {expected}");
+            let expected = if n % 480 == 0 {
+                g6.powi((n / 480) as i32)
+            } else {
+                0.0
+            };
+            assert!(
+                (v - expected).abs() < 1e-6,
+                "block {block} frame {n}: {v} vs {expected}"
+            );
         }
     }
     // A delay shorter than the block is refused, naming the node.
-    let err = mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 1024)).err().unwrap();
+    let err = mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 1024))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("feedback node `fb`"), "{err}");
 }
 
@@ -137,18 +176,38 @@ fn output_is_identical_for_block_sizes_1_64_1000_4096_with_automation() {
     let lane = AutomationLane {
         param: "k".into(),
         points: vec![
-            Breakpoint { time: 0.01, value: 0.3, curve: Curve::Linear },
-            Breakpoint { time: 0.05, value: -2.0, curve: Curve::Linear },
-            Breakpoint { time: 0.06, value: 4.0, curve: Curve::Step },
-            Breakpoint { time: 0.15, value: 0.5, curve: Curve::Exponential },
+            Breakpoint {
+                time: 0.01,
+                value: 0.3,
+                curve: Curve::Linear,
+            },
+            Breakpoint {
+                time: 0.05,
+                value: -2.0,
+                curve: Curve::Linear,
+            },
+            Breakpoint {
+                time: 0.06,
+                value: 4.0,
+                curve: Curve::Step,
+            },
+            Breakpoint {
+                time: 0.15,
+                value: 0.5,
+                curve: Curve::Exponential,
+            },
         ],
     };
     g.add_automation(a, lane).unwrap();
     let len = 10_000;
     let x = vec![noise(5, len), noise(6, len)];
-    let reference = run(&mut build(&g, 1), &[x.clone()], len, 1);
+    let reference = run(&mut build(&g, 1), std::slice::from_ref(&x), len, 1);
     for block in [64, 1000, 4096] {
-        assert_eq!(run(&mut build(&g, block), &[x.clone()], len, block), reference, "block {block}");
+        assert_eq!(
+            run(&mut build(&g, block), std::slice::from_ref(&x), len, block),
+            reference,
+            "block {block}"
+        );
     }
 }
 
@@ -163,11 +222,30 @@ fn automation_lands_on_breakpoint_values_at_the_exact_samples() {
     wire(&mut g, a, o);
     // At 48 kHz: 0.01 s = frame 480, 0.02 s = frame 960, 0.03 s = frame 1440.
     let points = vec![
-        Breakpoint { time: 0.01, value: 2.0, curve: Curve::Linear },
-        Breakpoint { time: 0.02, value: -1.0, curve: Curve::Linear },
-        Breakpoint { time: 0.03, value: 8.0, curve: Curve::Exponential },
+        Breakpoint {
+            time: 0.01,
+            value: 2.0,
+            curve: Curve::Linear,
+        },
+        Breakpoint {
+            time: 0.02,
+            value: -1.0,
+            curve: Curve::Linear,
+        },
+        Breakpoint {
+            time: 0.03,
+            value: 8.0,
+            curve: Curve::Exponential,
+        },
     ];
-    g.add_automation(a, AutomationLane { param: "k".into(), points }).unwrap();
+    g.add_automation(
+        a,
+        AutomationLane {
+            param: "k".into(),
+            points,
+        },
+    )
+    .unwrap();
     let ones = vec![1.0f32; 2000];
     let out = run(&mut build(&g, 100), &[vec![ones]], 2000, 100);
     let k = &out[0][0];
@@ -206,8 +284,12 @@ fn an_unconnected_required_input_is_named() {
     let a = add(&mut g, &c, "lonely", "scale", &[]);
     let o = add(&mut g, &c, "out", "output", &[]);
     wire(&mut g, a, o);
-    let err = mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 64)).err();
-    assert!(matches!(err, Some(GraphError::UnconnectedInput { ref node, ref port, .. }) if node == "lonely" && port == "in"), "{err:?}");
+    let err =
+        mixgraph_engine::compile(&g, &mixgraph_engine::CompileConfig::new(48_000.0, 64)).err();
+    assert!(
+        matches!(err, Some(GraphError::UnconnectedInput { ref node, ref port, .. }) if node == "lonely" && port == "in"),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! The processing call allocates nothing: a counting global allocator watches this thread
 //! while a schedule with sums, alignment delays, automation and a feedback loop runs.
 
-#![allow(unsafe_code, reason = "a global allocator is the way to count allocations")]
+#![allow(
+    unsafe_code,
+    reason = "a global allocator is the way to count allocations"
+)]
 
 mod common;
 
@@ -64,8 +67,21 @@ fn processing_a_block_allocates_nothing() {
     wire(&mut g, mix, fb);
     wire(&mut g, fb, mix);
     wire(&mut g, mix, o);
-    let points = (0..20).map(|n| Breakpoint { time: n as f64 * 0.01, value: (n % 3) as f64, curve: Curve::Exponential }).collect();
-    g.add_automation(s1, AutomationLane { param: "k".into(), points }).unwrap();
+    let points = (0..20)
+        .map(|n| Breakpoint {
+            time: n as f64 * 0.01,
+            value: (n % 3) as f64,
+            curve: Curve::Exponential,
+        })
+        .collect();
+    g.add_automation(
+        s1,
+        AutomationLane {
+            param: "k".into(),
+            points,
+        },
+    )
+    .unwrap();
     let mut s = build(&g, 256);
     let x = noise(1, 256);
     let mut blocks = 0;

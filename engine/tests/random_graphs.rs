@@ -9,13 +9,23 @@ use proptest::prelude::*;
 
 /// A random DAG: `n` nodes of kind scale or lag; node k takes main input from a random
 /// earlier node (or an input) and maybe a sidechain from another earlier node.
-fn random_dag(kinds: &[bool], sources: &[(usize, Option<usize>)], outputs: usize) -> (Graph, Vec<NodeId>) {
+fn random_dag(
+    kinds: &[bool],
+    sources: &[(usize, Option<usize>)],
+    outputs: usize,
+) -> (Graph, Vec<NodeId>) {
     let c = catalog();
     let mut g = Graph::new();
     let mut ids = vec![input(&mut g, &c, "in0", 1), input(&mut g, &c, "in1", 2)];
     for (k, (&is_lag, &(main, side))) in kinds.iter().zip(sources).enumerate() {
         let id = if is_lag {
-            add(&mut g, &c, &format!("n{k}"), "lag", &[("frames", (k * 37 % 200) as f64)])
+            add(
+                &mut g,
+                &c,
+                &format!("n{k}"),
+                "lag",
+                &[("frames", (k * 37 % 200) as f64)],
+            )
         } else {
             add(&mut g, &c, &format!("n{k}"), "scale", &[("k", 0.5)])
         };

@@ -1,7 +1,11 @@
 //! Shared helpers for the CLI's end-to-end tests: WAV fixtures, chain files, running the
 //! binary.
 
-#![allow(dead_code, clippy::unwrap_used, reason = "test helpers shared by several test files")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test helpers shared by several test files"
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -27,11 +31,20 @@ pub fn noise(seed: u64, len: usize, amp: f64) -> Vec<f64> {
 
 /// Writes 24-bit integer WAV from channels of samples in -1..1; returns the integer codes.
 pub fn write_i24(path: &Path, rate: u32, channels: &[Vec<f64>]) -> Vec<Vec<i32>> {
-    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: rate, bits_per_sample: 24, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     let codes: Vec<Vec<i32>> = channels
         .iter()
-        .map(|c| c.iter().map(|x| (x * 8_388_607.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32).collect())
+        .map(|c| {
+            c.iter()
+                .map(|x| (x * 8_388_607.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32)
+                .collect()
+        })
         .collect();
     for n in 0..codes[0].len() {
         for c in &codes {
@@ -44,7 +57,12 @@ pub fn write_i24(path: &Path, rate: u32, channels: &[Vec<f64>]) -> Vec<Vec<i32>>
 
 /// Writes 32-bit float WAV.
 pub fn write_f32(path: &Path, rate: u32, channels: &[Vec<f64>]) {
-    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for n in 0..channels[0].len() {
         for c in channels {
@@ -71,7 +89,9 @@ pub fn read_f32(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
 }
 
 fn deinterleave<T: Copy>(all: &[T], channels: usize) -> Vec<Vec<T>> {
-    (0..channels).map(|c| all.iter().skip(c).step_by(channels).copied().collect()).collect()
+    (0..channels)
+        .map(|c| all.iter().skip(c).step_by(channels).copied().collect())
+        .collect()
 }
 
 /// Writes a chain file into `dir`.
@@ -83,7 +103,10 @@ pub fn chain(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Every file in `dir` (names), sorted.
 pub fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }

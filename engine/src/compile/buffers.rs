@@ -67,5 +67,8 @@ pub fn assign(plan: &Plan) -> Assignment {
             *b = take(&mut free);
         }
     }
-    Assignment { buffer_of, count: count as usize }
+    Assignment {
+        buffer_of,
+        count: count as usize,
+    }
 }

@@ -39,7 +39,10 @@ pub fn resolve(
     for &i in order {
         if g[i].kind_name() == FEEDBACK {
             let n = &g[i];
-            layouts[i.index()].outputs = n.kind.output_channels(&n.params, &[]).map_err(|message| layout_error(graph, i, message))?;
+            layouts[i.index()].outputs = n
+                .kind
+                .output_channels(&n.params, &[])
+                .map_err(|message| layout_error(graph, i, message))?;
         }
     }
     // Everything but feedback inputs, in order; then feedback inputs, whose sources come
@@ -57,14 +60,19 @@ pub fn resolve(
             }
             let outputs = match input_channels.get(&node.name) {
                 Some(&n) if n > 0 && node.kind_name() == INPUT => vec![n],
-                _ => node.kind.output_channels(&node.params, &inputs).map_err(|m| layout_error(graph, i, m))?,
+                _ => node
+                    .kind
+                    .output_channels(&node.params, &inputs)
+                    .map_err(|m| layout_error(graph, i, m))?,
             };
             let declared = node.kind.descriptor().outputs.len();
             if outputs.len() != declared || outputs.contains(&0) {
                 return Err(layout_error(
                     graph,
                     i,
-                    format!("declared {declared} output port(s) but resolved {outputs:?} channel counts"),
+                    format!(
+                        "declared {declared} output port(s) but resolved {outputs:?} channel counts"
+                    ),
                 ));
             }
             layouts[i.index()] = NodeLayout { inputs, outputs };
@@ -74,7 +82,11 @@ pub fn resolve(
 }
 
 /// The channel count of each input port of node `i`, checking every source against it.
-fn input_widths(graph: &Graph, i: NodeIndex, layouts: &[NodeLayout]) -> Result<Vec<usize>, GraphError> {
+fn input_widths(
+    graph: &Graph,
+    i: NodeIndex,
+    layouts: &[NodeLayout],
+) -> Result<Vec<usize>, GraphError> {
     let g = &graph.g;
     let node = &g[i];
     let d = node.kind.descriptor();
@@ -83,7 +95,16 @@ fn input_widths(graph: &Graph, i: NodeIndex, layouts: &[NodeLayout]) -> Result<V
         let sources: Vec<(NodeIndex, usize)> = g
             .edges_directed(i, Direction::Incoming)
             .filter(|e| e.weight().to_port == p)
-            .map(|e| (e.source(), layouts[e.source().index()].outputs.get(e.weight().from_port).copied().unwrap_or(0)))
+            .map(|e| {
+                (
+                    e.source(),
+                    layouts[e.source().index()]
+                        .outputs
+                        .get(e.weight().from_port)
+                        .copied()
+                        .unwrap_or(0),
+                )
+            })
             .collect();
         let expected = match (node.kind_name(), port.channels) {
             (FEEDBACK, _) => layouts[i.index()].outputs.first().copied(),
@@ -115,5 +136,9 @@ fn input_widths(graph: &Graph, i: NodeIndex, layouts: &[NodeLayout]) -> Result<V
 
 fn layout_error(graph: &Graph, i: NodeIndex, message: String) -> GraphError {
     let n = &graph.g[i];
-    GraphError::Layout { node: n.name.clone(), kind: n.kind_name().to_string(), message }
+    GraphError::Layout {
+        node: n.name.clone(),
+        kind: n.kind_name().to_string(),
+        message,
+    }
 }

@@ -31,7 +31,12 @@ impl LatencyPlan {
 }
 
 /// Computes latencies along `order` given each node's own latency and tail (by node index).
-pub fn plan(graph: &Graph, order: &[NodeIndex], own_latency: &[usize], own_tail: &[usize]) -> LatencyPlan {
+pub fn plan(
+    graph: &Graph,
+    order: &[NodeIndex],
+    own_latency: &[usize],
+    own_tail: &[usize],
+) -> LatencyPlan {
     let g = &graph.g;
     let n = g.node_count();
     let mut p = LatencyPlan {
@@ -50,14 +55,27 @@ pub fn plan(graph: &Graph, order: &[NodeIndex], own_latency: &[usize], own_tail:
                 continue;
             }
             let incoming: Vec<_> = g.edges_directed(i, Direction::Incoming).collect();
-            let arrival = |src: NodeIndex| if is_feedback(src) { 0 } else { p.at_output[src.index()] };
-            let latest = incoming.iter().map(|e| arrival(e.source())).max().unwrap_or(0);
+            let arrival = |src: NodeIndex| {
+                if is_feedback(src) {
+                    0
+                } else {
+                    p.at_output[src.index()]
+                }
+            };
+            let latest = incoming
+                .iter()
+                .map(|e| arrival(e.source()))
+                .max()
+                .unwrap_or(0);
             for e in &incoming {
                 p.compensation[e.id().index()] = latest - arrival(e.source());
             }
             p.at_input[i.index()] = latest;
-            p.tail_at_input[i.index()] =
-                incoming.iter().map(|e| tail_out[e.source().index()]).max().unwrap_or(0);
+            p.tail_at_input[i.index()] = incoming
+                .iter()
+                .map(|e| tail_out[e.source().index()])
+                .max()
+                .unwrap_or(0);
             if !pass_feedback {
                 p.at_output[i.index()] = latest + own_latency[i.index()];
                 tail_out[i.index()] = p.tail_at_input[i.index()] + own_tail[i.index()];

@@ -30,7 +30,11 @@ pub struct CompileConfig {
 impl CompileConfig {
     /// A config with no input overrides.
     pub fn new(sample_rate: f64, max_block: usize) -> Self {
-        CompileConfig { sample_rate, max_block, input_channels: HashMap::new() }
+        CompileConfig {
+            sample_rate,
+            max_block,
+            input_channels: HashMap::new(),
+        }
     }
 }
 
@@ -41,10 +45,16 @@ impl CompileConfig {
 /// a node that cannot be activated, a bad setting.
 pub fn compile(graph: &Graph, config: &CompileConfig) -> Result<Schedule, GraphError> {
     if !(config.sample_rate.is_finite() && config.sample_rate >= 1.0) {
-        return Err(GraphError::Config(format!("sample rate must be positive, found {}", config.sample_rate)));
+        return Err(GraphError::Config(format!(
+            "sample rate must be positive, found {}",
+            config.sample_rate
+        )));
     }
     if config.max_block == 0 || config.max_block > 1 << 16 {
-        return Err(GraphError::Config(format!("block size must be 1 to 65536 frames, found {}", config.max_block)));
+        return Err(GraphError::Config(format!(
+            "block size must be 1 to 65536 frames, found {}",
+            config.max_block
+        )));
     }
     validate::required_inputs(graph)?;
     let order = order::order(graph)?;
@@ -55,7 +65,15 @@ pub fn compile(graph: &Graph, config: &CompileConfig) -> Result<Schedule, GraphE
     let latency = latency::plan(graph, &order, &own_latency, &own_tail);
     let plan = plan::build(graph, &order, &layouts, &latency);
     let assignment = buffers::assign(&plan);
-    Schedule::new(graph, config, processors, &layouts, &latency, &plan, &assignment)
+    Schedule::new(
+        graph,
+        config,
+        processors,
+        &layouts,
+        &latency,
+        &plan,
+        &assignment,
+    )
 }
 
 fn activate(
@@ -75,11 +93,13 @@ fn activate(
                 output_channels: &layout.outputs,
                 base_dir: node.base_dir.clone(),
             };
-            node.kind.activate(&node_config).map_err(|source| GraphError::Activate {
-                node: node.name.clone(),
-                kind: node.kind_name().to_string(),
-                source,
-            })
+            node.kind
+                .activate(&node_config)
+                .map_err(|source| GraphError::Activate {
+                    node: node.name.clone(),
+                    kind: node.kind_name().to_string(),
+                    source,
+                })
         })
         .collect()
 }

@@ -18,7 +18,9 @@ pub fn order(graph: &Graph) -> Result<Vec<NodeIndex>, GraphError> {
     let cut = dependency_graph(graph);
     match toposort(&cut, None) {
         Ok(order) => Ok(order),
-        Err(_) => Err(GraphError::Cycle { nodes: find_loop(graph, &cut) }),
+        Err(_) => Err(GraphError::Cycle {
+            nodes: find_loop(graph, &cut),
+        }),
     }
 }
 
@@ -40,7 +42,10 @@ fn dependency_graph(graph: &Graph) -> DiGraph<(), ()> {
 /// The names of the nodes of one loop, in the order the signal travels round it.
 fn find_loop(graph: &Graph, cut: &DiGraph<(), ()>) -> Vec<String> {
     let sccs = tarjan_scc(cut);
-    let Some(scc) = sccs.into_iter().find(|c| c.len() > 1 || cut.contains_edge(c[0], c[0])) else {
+    let Some(scc) = sccs
+        .into_iter()
+        .find(|c| c.len() > 1 || cut.contains_edge(c[0], c[0]))
+    else {
         return Vec::new();
     };
     let in_scc = |n: NodeIndex| scc.contains(&n);
@@ -52,7 +57,10 @@ fn find_loop(graph: &Graph, cut: &DiGraph<(), ()>) -> Vec<String> {
     loop {
         let mut next: Vec<NodeIndex> = cut.neighbors(current).filter(|n| in_scc(*n)).collect();
         next.sort();
-        let step = next.iter().find(|n| !path.contains(n)).or_else(|| next.first());
+        let step = next
+            .iter()
+            .find(|n| !path.contains(n))
+            .or_else(|| next.first());
         match step {
             Some(&n) if !path.contains(&n) => {
                 path.push(n);

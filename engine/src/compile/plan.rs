@@ -100,9 +100,17 @@ pub struct Plan {
 }
 
 /// Builds the plan from the order, channel layouts and latency plan.
-pub fn build(graph: &Graph, order: &[NodeIndex], layouts: &[NodeLayout], latency: &LatencyPlan) -> Plan {
+pub fn build(
+    graph: &Graph,
+    order: &[NodeIndex],
+    layouts: &[NodeLayout],
+    latency: &LatencyPlan,
+) -> Plan {
     let g = &graph.g;
-    let mut plan = Plan { signals: 1, ..Plan::default() };
+    let mut plan = Plan {
+        signals: 1,
+        ..Plan::default()
+    };
     let mut out_signals: Vec<Vec<Vec<Signal>>> = vec![Vec::new(); g.node_count()];
     let fresh = |plan: &mut Plan| {
         let s = plan.signals;
@@ -113,12 +121,17 @@ pub fn build(graph: &Graph, order: &[NodeIndex], layouts: &[NodeLayout], latency
     for &i in order {
         let kind = g[i].kind_name();
         if kind == INPUT || kind == FEEDBACK {
-            let sigs: Vec<Signal> = (0..layouts[i.index()].outputs[0]).map(|_| fresh(&mut plan)).collect();
+            let sigs: Vec<Signal> = (0..layouts[i.index()].outputs[0])
+                .map(|_| fresh(&mut plan))
+                .collect();
             out_signals[i.index()] = vec![sigs.clone()];
             if kind == INPUT {
                 plan.inputs.push((i, sigs));
             } else {
-                plan.steps.push(PlanStep::FeedbackRead { node: i, dest: sigs });
+                plan.steps.push(PlanStep::FeedbackRead {
+                    node: i,
+                    dest: sigs,
+                });
             }
         }
     }
@@ -138,7 +151,8 @@ pub fn build(graph: &Graph, order: &[NodeIndex], layouts: &[NodeLayout], latency
             .map(|p| input_port(graph, i, p, layouts, latency, &out_signals, &mut plan))
             .collect();
         if kind == OUTPUT {
-            plan.outputs.push((i, inputs.into_iter().next().unwrap_or_default()));
+            plan.outputs
+                .push((i, inputs.into_iter().next().unwrap_or_default()));
             continue;
         }
         let outputs: Vec<Vec<Signal>> = layouts[i.index()]
@@ -147,7 +161,11 @@ pub fn build(graph: &Graph, order: &[NodeIndex], layouts: &[NodeLayout], latency
             .map(|&n| (0..n).map(|_| fresh(&mut plan)).collect())
             .collect();
         out_signals[i.index()] = outputs.clone();
-        plan.steps.push(PlanStep::Node { node: i, inputs, outputs });
+        plan.steps.push(PlanStep::Node {
+            node: i,
+            inputs,
+            outputs,
+        });
     }
     plan.inputs.sort_by_key(|(i, _)| *i);
     plan.outputs.sort_by_key(|(i, _)| *i);
@@ -171,11 +189,17 @@ fn input_port(
 ) -> Vec<Signal> {
     let g = &graph.g;
     let width = layouts[node.index()].inputs.get(port).copied().unwrap_or(0);
-    let mut edges: Vec<_> = g.edges_directed(node, Direction::Incoming).filter(|e| e.weight().to_port == port).collect();
+    let mut edges: Vec<_> = g
+        .edges_directed(node, Direction::Incoming)
+        .filter(|e| e.weight().to_port == port)
+        .collect();
     edges.sort_by_key(|e| e.id());
     let mut terms: Vec<Vec<Signal>> = Vec::with_capacity(edges.len());
     for e in edges {
-        let source = out_signals[e.source().index()].get(e.weight().from_port).cloned().unwrap_or_default();
+        let source = out_signals[e.source().index()]
+            .get(e.weight().from_port)
+            .cloned()
+            .unwrap_or_default();
         let delay = latency.delay_of(e.id());
         let source: Vec<Signal> = if delay == 0 {
             source
@@ -185,13 +209,23 @@ fn input_port(
                 .map(|src| {
                     let dest = plan.signals;
                     plan.signals += 1;
-                    plan.steps.push(PlanStep::Delay { frames: delay, src, dest });
+                    plan.steps.push(PlanStep::Delay {
+                        frames: delay,
+                        src,
+                        dest,
+                    });
                     dest
                 })
                 .collect()
         };
         let widened: Vec<Signal> = (0..width)
-            .map(|ch| if source.len() == 1 { source[0] } else { source.get(ch).copied().unwrap_or(SILENCE) })
+            .map(|ch| {
+                if source.len() == 1 {
+                    source[0]
+                } else {
+                    source.get(ch).copied().unwrap_or(SILENCE)
+                }
+            })
             .collect();
         terms.push(widened);
     }
@@ -202,7 +236,10 @@ fn input_port(
             .map(|ch| {
                 let dest = plan.signals;
                 plan.signals += 1;
-                plan.steps.push(PlanStep::Sum { dest, sources: terms.iter().map(|t| t[ch]).collect() });
+                plan.steps.push(PlanStep::Sum {
+                    dest,
+                    sources: terms.iter().map(|t| t[ch]).collect(),
+                });
                 dest
             })
             .collect(),

@@ -18,7 +18,10 @@ pub fn required_inputs(graph: &Graph) -> Result<(), GraphError> {
             if !port.required {
                 continue;
             }
-            let connected = graph.g.edges_directed(i, Direction::Incoming).any(|e| e.weight().to_port == p);
+            let connected = graph
+                .g
+                .edges_directed(i, Direction::Incoming)
+                .any(|e| e.weight().to_port == p);
             if !connected {
                 return Err(GraphError::UnconnectedInput {
                     node: node.name.clone(),

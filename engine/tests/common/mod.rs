@@ -1,14 +1,18 @@
 //! Test-only node types and helpers for the engine's integration tests (the real catalog
 //! lives in mixgraph-nodes, which the engine does not depend on).
 
-#![allow(dead_code, clippy::unwrap_used, reason = "shared by several test binaries, each using a part")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "shared by several test binaries, each using a part"
+)]
 
 use std::sync::Arc;
 
 use mixgraph_engine::{
-    ActivateError, Catalog, Category, Channels, CompileConfig, Graph, NodeConfig, NodeDescriptor, NodeId,
-    NodeType, ParamSpec, ParamValue, PortSpec, ProcessContext, Processor, Schedule, Smoothed, Unit,
-    compile,
+    ActivateError, Catalog, Category, Channels, CompileConfig, Graph, NodeConfig, NodeDescriptor,
+    NodeId, NodeType, ParamSpec, ParamValue, PortSpec, ProcessContext, Processor, Schedule,
+    Smoothed, Unit, compile,
 };
 
 /// Multiplies by a linear factor `k` (smoothed); any channels.
@@ -19,9 +23,20 @@ static SCALE: NodeDescriptor = NodeDescriptor {
     doc: "test: multiply by k",
     category: Category::Level,
     source: "engine/tests/common/mod.rs",
-    inputs: &[PortSpec::input("in", Channels::Any), PortSpec::sidechain("key", Channels::Any)],
+    inputs: &[
+        PortSpec::input("in", Channels::Any),
+        PortSpec::sidechain("key", Channels::Any),
+    ],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
-    params: &[ParamSpec::number("k", "factor", Unit::Factor, -10.0, 10.0, 1.0, 10.0)],
+    params: &[ParamSpec::number(
+        "k",
+        "factor",
+        Unit::Factor,
+        -10.0,
+        10.0,
+        1.0,
+        10.0,
+    )],
 };
 
 struct ScaleProc {
@@ -35,7 +50,10 @@ impl NodeType for Scale {
     }
     fn activate(&self, c: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
         let k0 = c.params.number("k");
-        Ok(Box::new(ScaleProc { k0, k: Smoothed::new(k0) }))
+        Ok(Box::new(ScaleProc {
+            k0,
+            k: Smoothed::new(k0),
+        }))
     }
 }
 
@@ -67,7 +85,15 @@ static LAG: NodeDescriptor = NodeDescriptor {
     source: "engine/tests/common/mod.rs",
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
-    params: &[ParamSpec::number("frames", "latency", Unit::Samples, 0.0, 100_000.0, 64.0, 0.0)],
+    params: &[ParamSpec::number(
+        "frames",
+        "latency",
+        Unit::Samples,
+        0.0,
+        100_000.0,
+        64.0,
+        0.0,
+    )],
 };
 
 struct LagProc {
@@ -81,7 +107,10 @@ impl NodeType for Lag {
     }
     fn activate(&self, c: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
         let n = c.params.number("frames") as usize;
-        Ok(Box::new(LagProc { lines: vec![vec![0.0; n.max(1)]; c.input_channels[0]], pos: 0 }))
+        Ok(Box::new(LagProc {
+            lines: vec![vec![0.0; n.max(1)]; c.input_channels[0]],
+            pos: 0,
+        }))
     }
 }
 
@@ -130,7 +159,10 @@ pub fn catalog() -> Catalog {
 
 /// Adds a node of `kind` with numeric params.
 pub fn add(g: &mut Graph, c: &Catalog, name: &str, kind: &str, params: &[(&str, f64)]) -> NodeId {
-    let params: Vec<(String, ParamValue)> = params.iter().map(|(n, v)| (n.to_string(), ParamValue::Number(*v))).collect();
+    let params: Vec<(String, ParamValue)> = params
+        .iter()
+        .map(|(n, v)| (n.to_string(), ParamValue::Number(*v)))
+        .collect();
     g.add_node(name, c.get(kind).unwrap(), &params).unwrap()
 }
 
@@ -159,8 +191,17 @@ pub fn noise(seed: u64, len: usize) -> Vec<f32> {
 
 /// Runs a compiled schedule over per-input channel data (inputs in schedule order) and
 /// returns every output's channels.
-pub fn run(s: &mut Schedule, inputs: &[Vec<Vec<f32>>], len: usize, block: usize) -> Vec<Vec<Vec<f32>>> {
-    let mut out: Vec<Vec<Vec<f32>>> = s.outputs().iter().map(|o| vec![Vec::new(); o.channels]).collect();
+pub fn run(
+    s: &mut Schedule,
+    inputs: &[Vec<Vec<f32>>],
+    len: usize,
+    block: usize,
+) -> Vec<Vec<Vec<f32>>> {
+    let mut out: Vec<Vec<Vec<f32>>> = s
+        .outputs()
+        .iter()
+        .map(|o| vec![Vec::new(); o.channels])
+        .collect();
     let mut pos = 0;
     while pos < len {
         let n = block.min(len - pos);

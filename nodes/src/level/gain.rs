@@ -15,7 +15,15 @@ static DESCRIPTOR: NodeDescriptor = NodeDescriptor {
     source: "nodes/src/level/gain.rs",
     inputs: &[PortSpec::input("in", Channels::Any)],
     outputs: &[PortSpec::output("out", Channels::SameAsInput(0))],
-    params: &[ParamSpec::number("gain", "Gain", Unit::Db, -120.0, 48.0, 0.0, 20.0)],
+    params: &[ParamSpec::number(
+        "gain",
+        "Gain",
+        Unit::Db,
+        -120.0,
+        48.0,
+        0.0,
+        20.0,
+    )],
 };
 
 impl NodeType for Gain {
@@ -25,7 +33,10 @@ impl NodeType for Gain {
 
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
         let db = config.params.number("gain");
-        Ok(Box::new(GainProcessor { initial_db: db, gain: Smoothed::new(gain_of(db)) }))
+        Ok(Box::new(GainProcessor {
+            initial_db: db,
+            gain: Smoothed::new(gain_of(db)),
+        }))
     }
 }
 
@@ -93,7 +104,13 @@ mod tests {
 
     #[test]
     fn floor_is_silence() {
-        let out = testkit::render(Gain, &[num("gain", -120.0)], &[testkit::noise(2, 1, 100)], 48_000.0, 64);
+        let out = testkit::render(
+            Gain,
+            &[num("gain", -120.0)],
+            &[testkit::noise(2, 1, 100)],
+            48_000.0,
+            64,
+        );
         assert!(out[0][0].iter().all(|x| *x == 0.0));
     }
 
