@@ -4,6 +4,7 @@
 //!
 //! The engine knows nothing of RON or Lua; the node catalog lives in `mixgraph-nodes`.
 
+pub mod alloc_counter;
 pub mod automation;
 pub mod builtin;
 pub mod catalog;

@@ -5,64 +5,27 @@
 //! underrun and the end of the input with its tail. Only allocations made while the callback
 //! runs are counted; the control work in between (compiling, feeding, meters) may allocate.
 
-#![allow(
-    unsafe_code,
-    reason = "a global allocator is the way to count allocations"
-)]
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 
 use common::*;
 use mixgraph_engine::live::{AssembleOptions, AudioCore, ReloadOutcome, RingWriter, assemble};
 use mixgraph_engine::{AutomationLane, Breakpoint, CompileConfig, Curve, Graph, ParamValue};
 
-struct Counting;
-
-thread_local! {
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the thread-locals are const-initialized Cells,
-// whose access does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    let _ = WATCHING.try_with(|w| {
-        if w.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Runs one callback while counting.
 fn watched<T>(core: &mut AudioCore, data: &mut [T])
 where
     T: cpal::Sample + cpal::FromSample<f32>,
 {
-    WATCHING.with(|w| w.set(true));
+    alloc_counter::watch(true);
     core.render(data);
-    WATCHING.with(|w| w.set(false));
+    alloc_counter::watch(false);
 }
 
 /// The chain: a (stereo) -> lag -> mix; b (mono) -> s1 (automated) -> mix; mix -> fb -> mix
@@ -207,7 +170,7 @@ fn ten_thousand_callbacks_with_hot_swaps_allocate_nothing_on_the_audio_thread() 
             watched(&mut parts.core, &mut float_buffers[k]);
         }
     }
-    let count = COUNT.with(Cell::get);
+    let count = alloc_counter::count();
     assert_eq!(count, 0, "{count} allocations in {callbacks} callbacks");
     let status = parts.controller.status();
     assert_eq!(
@@ -228,9 +191,9 @@ fn ten_thousand_callbacks_with_hot_swaps_allocate_nothing_on_the_audio_thread() 
     );
 
     // The counter works: an allocation while watching is seen.
-    WATCHING.with(|w| w.set(true));
+    alloc_counter::watch(true);
     let v: Vec<u8> = Vec::with_capacity(10);
-    WATCHING.with(|w| w.set(false));
+    alloc_counter::watch(false);
     drop(v);
-    assert!(COUNT.with(Cell::get) >= 1);
+    assert!(alloc_counter::count() >= 1);
 }

@@ -1,53 +1,15 @@
 //! The processing call allocates nothing: a counting global allocator watches this thread
 //! while a schedule with sums, alignment delays, automation and a feedback loop runs.
 
-#![allow(
-    unsafe_code,
-    reason = "a global allocator is the way to count allocations"
-)]
-
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 
 use common::*;
 use mixgraph_engine::{AutomationLane, Breakpoint, Curve, Graph};
 
-struct Counting;
-
-thread_local! {
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the thread-locals are const-initialized Cells,
-// whose access does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    let _ = WATCHING.try_with(|w| {
-        if w.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 #[test]
 fn processing_a_block_allocates_nothing() {
@@ -89,20 +51,20 @@ fn processing_a_block_allocates_nothing() {
         s.input_buffer(0, 0)[..256].copy_from_slice(&x);
         s.input_buffer(1, 0)[..256].copy_from_slice(&x);
         s.input_buffer(1, 1)[..256].copy_from_slice(&x);
-        WATCHING.with(|w| w.set(true));
+        alloc_counter::watch(true);
         s.process(256);
         s.process(37);
         s.set_param(3, 0, 0.25);
-        WATCHING.with(|w| w.set(false));
+        alloc_counter::watch(false);
         blocks += 2;
     }
     assert_eq!(blocks, 400);
-    let count = COUNT.with(Cell::get);
+    let count = alloc_counter::count();
     assert_eq!(count, 0, "{count} allocations on the audio path");
     // The counter works: an allocation while watching is seen.
-    WATCHING.with(|w| w.set(true));
+    alloc_counter::watch(true);
     let v: Vec<u8> = Vec::with_capacity(10);
-    WATCHING.with(|w| w.set(false));
+    alloc_counter::watch(false);
     drop(v);
-    assert!(COUNT.with(Cell::get) >= 1);
+    assert!(alloc_counter::count() >= 1);
 }

@@ -3,54 +3,17 @@
 //! sizes, across smoothed parameter ramps and choice and flag switches (the compressor with
 //! its sidechain connected).
 
-#![allow(
-    unsafe_code,
-    reason = "a global allocator is the way to count allocations"
-)]
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 use std::sync::Arc;
 
 use mixgraph_engine::{CompileConfig, NodeType, ParamValue, compile};
 use mixgraph_nodes::testkit::{self, flag, num};
 use mixgraph_nodes::{dynamics, tone};
 
-struct Counting;
-
-thread_local! {
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the thread-locals are const-initialized Cells,
-// whose access does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    let _ = WATCHING.try_with(|w| {
-        if w.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Allocations made while `node` processes half a second of loud stereo noise on each of
 /// its `ports` inputs in uneven blocks, with `changes` applied one after another.
@@ -77,8 +40,8 @@ fn allocations(
         .map(|c| c.into_iter().map(|v| 2.0 * v).collect())
         .collect();
     let blocks = [1024, 1, 37, 512, 480, 3];
-    COUNT.with(|c| c.set(0));
-    WATCHING.with(|w| w.set(true));
+    alloc_counter::reset();
+    alloc_counter::watch(true);
     let (mut done, mut k) = (0, 0);
     while done < 24_000 {
         let n = blocks[k % blocks.len()];
@@ -94,8 +57,8 @@ fn allocations(
         done += n;
         k += 1;
     }
-    WATCHING.with(|w| w.set(false));
-    COUNT.with(|c| c.get())
+    alloc_counter::watch(false);
+    alloc_counter::count()
 }
 
 /// A node, its parameters, its connected input ports, and the changes applied while it runs.
@@ -174,11 +137,11 @@ fn dynamics_and_tone_nodes_process_without_allocating() {
 
 #[test]
 fn the_counter_sees_an_allocation() {
-    COUNT.with(|c| c.set(0));
-    WATCHING.with(|w| w.set(true));
+    alloc_counter::reset();
+    alloc_counter::watch(true);
     let v: Vec<u64> = Vec::with_capacity(std::hint::black_box(16));
     std::hint::black_box(&v);
-    WATCHING.with(|w| w.set(false));
+    alloc_counter::watch(false);
     drop(v);
-    assert!(COUNT.with(|c| c.get()) > 0);
+    assert!(alloc_counter::count() > 0);
 }

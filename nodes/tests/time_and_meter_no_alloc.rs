@@ -3,61 +3,24 @@
 //! sizes, across parameter changes, and (for the loudness meter) across the 100 ms block,
 //! 400 ms momentary, 3 s short-term and loudness-range updates of `ebur128`.
 
-#![allow(
-    unsafe_code,
-    reason = "a global allocator is the way to count allocations"
-)]
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 use std::sync::Arc;
 
 use mixgraph_engine::{CompileConfig, NodeType, ParamValue, Schedule, compile};
 use mixgraph_nodes::testkit::{self, num, text};
 
-struct Counting;
-
-thread_local! {
-    static WATCHING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the thread-locals are const-initialized Cells,
-// whose access does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    let _ = WATCHING.try_with(|w| {
-        if w.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Allocations made by `f` on this thread.
 fn allocations(f: impl FnOnce()) -> u64 {
-    COUNT.with(|c| c.set(0));
-    WATCHING.with(|w| w.set(true));
+    alloc_counter::reset();
+    alloc_counter::watch(true);
     f();
-    WATCHING.with(|w| w.set(false));
-    COUNT.with(|c| c.get())
+    alloc_counter::watch(false);
+    alloc_counter::count()
 }
 
 fn schedule(

@@ -1,0 +1,77 @@
+//! A counting global allocator, for the tests that prove the audio path allocates nothing.
+//!
+//! A test binary installs it and watches the thread that runs the audio code:
+//! ```ignore
+//! use mixgraph_engine::alloc_counter::{self, CountingAllocator};
+//! #[global_allocator]
+//! static ALLOCATOR: CountingAllocator = CountingAllocator;
+//! let (_, allocations) = alloc_counter::count_allocations(|| schedule.process(256));
+//! assert_eq!(allocations, 0);
+//! ```
+//! Only allocations made by the watching thread while it watches are counted, so other
+//! threads (the test harness, a writer thread) do not disturb the count.
+
+#![allow(
+    unsafe_code,
+    reason = "a global allocator is the way to count allocations"
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+thread_local! {
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Forwards to the system allocator and counts the calls of watching threads.
+pub struct CountingAllocator;
+
+// SAFETY: every call forwards to the system allocator with the same arguments; the counting
+// touches only const-initialized thread-local Cells, whose access does not allocate.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+fn note() {
+    let _ = WATCHING.try_with(|w| {
+        if w.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+/// Starts (`true`) or stops counting this thread's allocations.
+pub fn watch(on: bool) {
+    WATCHING.with(|w| w.set(on));
+}
+
+/// Allocations, reallocations and frees counted on this thread so far.
+pub fn count() -> u64 {
+    COUNT.with(Cell::get)
+}
+
+/// Sets this thread's count back to zero.
+pub fn reset() {
+    COUNT.with(|c| c.set(0));
+}
+
+/// Runs `f` while watching and returns its result with the number of allocations it made.
+pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = count();
+    watch(true);
+    let result = f();
+    watch(false);
+    (result, count() - before)
+}
