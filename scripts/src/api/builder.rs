@@ -598,6 +598,12 @@ impl Builder {
             })?;
             preset.load().map_err(|e| call.chain(e))?
         } else {
+            if !reference.ends_with(".ron") {
+                return Err(not_found(
+                    "a preset file is a .ron file; a shipped preset is named without folder or extension"
+                        .to_string(),
+                ));
+            }
             let path = self
                 .dir
                 .as_deref()
