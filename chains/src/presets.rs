@@ -33,6 +33,10 @@ static PRESETS: &[Preset] = &[
         text: include_str!("../presets/master-cd.ron"),
     },
     Preset {
+        name: "master-default",
+        text: include_str!("../presets/master-default.ron"),
+    },
+    Preset {
         name: "master-streaming",
         text: include_str!("../presets/master-streaming.ron"),
     },

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod error;
+pub mod master;
 pub mod plot;
 pub mod report;
 pub mod targets;

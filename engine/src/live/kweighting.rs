@@ -43,7 +43,7 @@ pub(crate) fn k_weighting(sample_rate: f64) -> [Biquad; 2] {
 
 /// One channel of K-weighting, in direct form I with double-precision state.
 #[derive(Debug, Clone)]
-pub(crate) struct KFilter {
+pub struct KFilter {
     sections: [Biquad; 2],
     state: [[f64; 4]; 2],
 }

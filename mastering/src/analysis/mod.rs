@@ -15,6 +15,7 @@ mod measurements;
 mod silence;
 mod spectrum;
 
+pub(crate) use gating::gated_loudness;
 pub use album::{AlbumAnalysis, AlbumTrack};
 pub use analyzer::Analyzer;
 pub use channel_stats::ChannelStats;
