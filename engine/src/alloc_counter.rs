@@ -1,7 +1,7 @@
 //! A counting global allocator, for the tests that prove the audio path allocates nothing.
 //!
 //! A test binary installs it and watches the thread that runs the audio code:
-//! ```ignore
+//! ```text
 //! use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 //! #[global_allocator]
 //! static ALLOCATOR: CountingAllocator = CountingAllocator;

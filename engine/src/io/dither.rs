@@ -120,6 +120,56 @@ impl Quantizer {
         }
     }
 
+    /// Quantizes a whole block of planar audio into interleaved little-endian codes of
+    /// `width` bytes each (2 or 3), `bytes` sized to `frames * channels * width`. Input must
+    /// be finite (the writer replaces non-finite samples before this). The dither mode is
+    /// chosen once per block, so the undithered path is a multiply, a rounding and a clamp.
+    pub fn quantize_block(
+        &mut self,
+        planar: &[Vec<f32>],
+        frames: usize,
+        width: usize,
+        bytes: &mut [u8],
+    ) {
+        match width {
+            2 => self.quantize_block_as::<2>(planar, frames, bytes),
+            3 => self.quantize_block_as::<3>(planar, frames, bytes),
+            _ => self.quantize_block_as::<4>(planar, frames, bytes),
+        }
+    }
+
+    /// [`Quantizer::quantize_block`] for `W`-byte codes: a constant width lets each code be
+    /// stored with plain moves instead of a copy call per sample.
+    fn quantize_block_as<const W: usize>(
+        &mut self,
+        planar: &[Vec<f32>],
+        frames: usize,
+        bytes: &mut [u8],
+    ) {
+        let frame_bytes = planar.len() * W;
+        if frame_bytes == 0 {
+            return;
+        }
+        let undithered = self.dither == Dither::None;
+        let (scale, min, max) = (self.scale, self.min, self.max);
+        for (ch, channel) in planar.iter().enumerate() {
+            let out = bytes
+                .chunks_exact_mut(frame_bytes)
+                .map(|frame| &mut frame[ch * W..(ch + 1) * W]);
+            for (dst, &x) in out.zip(&channel[..frames]) {
+                let code = if undithered {
+                    round(f64::from(x) * scale).clamp(min, max) as i32
+                } else {
+                    self.quantize(ch, x)
+                };
+                let le = code.to_le_bytes();
+                let mut word = [0u8; W];
+                word.copy_from_slice(&le[..W]);
+                dst.copy_from_slice(&word);
+            }
+        }
+    }
+
     /// Quantizes one sample of one channel (a channel that does not exist is rounded
     /// without dither). Non-finite input becomes 0. The result is clipped to the range.
     #[inline]
@@ -163,6 +213,39 @@ fn tpdf(rng: &mut SplitMix64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_quantization_equals_sample_by_sample_for_every_mode() {
+        let planar: Vec<Vec<f32>> = (0..3)
+            .map(|c| {
+                (0..500)
+                    .map(|n| ((n * (c + 3)) as f32 * 0.013).sin() * 0.9)
+                    .collect()
+            })
+            .collect();
+        for (bits, width) in [(16, 2), (24, 3)] {
+            for dither in [Dither::None, Dither::Tpdf, Dither::TpdfShaped] {
+                let mut a = Quantizer::new(bits, dither, 3, 7);
+                let mut b = Quantizer::new(bits, dither, 3, 7);
+                let mut bytes = vec![0u8; 500 * 3 * width];
+                a.quantize_block(&planar, 500, width, &mut bytes);
+                for f in 0..500 {
+                    for (ch, channel) in planar.iter().enumerate() {
+                        let at = (f * 3 + ch) * width;
+                        let mut raw = [0u8; 4];
+                        raw[..width].copy_from_slice(&bytes[at..at + width]);
+                        // Sign-extend the little-endian code.
+                        let code = i32::from_le_bytes(raw) << (32 - 8 * width) >> (32 - 8 * width);
+                        assert_eq!(
+                            code,
+                            b.quantize(ch, channel[f]),
+                            "{bits} bits {dither:?} frame {f} ch {ch}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn fast_round_matches_the_standard_rounding() {

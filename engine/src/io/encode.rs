@@ -2,14 +2,13 @@
 //! dithered quantization to 16 or 24 bits (or float unchanged), and an atomic write (a
 //! temporary file renamed onto the target only by [`AudioWriter::finish`]).
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use crate::io::atomic::AtomicFile;
 use crate::io::dither::{DEFAULT_SEED, Dither, Quantizer};
 use crate::io::error::AudioIoError;
 use crate::io::resample::Resampler;
+use crate::io::wav_stream::WavStream;
 
 /// The sample format of a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +133,9 @@ pub struct AudioWriter {
     target: PathBuf,
     /// The temporary file; taken by [`AudioWriter::finish`].
     file: Option<AtomicFile>,
-    wav: Option<hound::WavWriter<BufWriter<File>>>,
+    wav: Option<WavStream>,
+    /// One block's encoded bytes.
+    bytes: Vec<u8>,
     format: OutputFormat,
     channels: usize,
     rate: u32,
@@ -217,16 +218,15 @@ impl AudioWriter {
             sample_format: spec_format,
         };
         let (file, handle) = AtomicFile::create(path)?;
-        let wav = hound::WavWriter::new(BufWriter::with_capacity(1 << 16, handle), spec).map_err(
-            |source| AudioIoError::Encode {
-                path: path.to_path_buf(),
-                source,
-            },
-        )?;
+        let wav = WavStream::create(handle, spec).map_err(|source| AudioIoError::Encode {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(AudioWriter {
             target: path.to_path_buf(),
             file: Some(file),
             wav: Some(wav),
+            bytes: Vec::new(),
             format: OutputFormat { dither, ..format },
             channels,
             rate,
@@ -328,7 +328,7 @@ impl AudioWriter {
             self.drain(&mut resampler)?;
         }
         if let Some(wav) = self.wav.take() {
-            wav.finalize().map_err(|source| AudioIoError::Encode {
+            wav.finish().map_err(|source| AudioIoError::Io {
                 path: self.target.clone(),
                 source,
             })?;
@@ -381,37 +381,36 @@ impl AudioWriter {
                 ),
             });
         }
-        let path = &self.target;
         let Some(wav) = self.wav.as_mut() else {
             return Ok(());
         };
-        let encode_error = |source| AudioIoError::Encode {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut peak = self.peak;
+        let width = self.format.format.bits() as usize / 8;
+        let bytes = &mut self.bytes;
+        bytes.resize(frames * planar.len() * width, 0);
+        let peak = planar
+            .iter()
+            .flat_map(|c| &c[..frames])
+            .fold(self.peak, |m, x| m.max(x.abs()));
         match self.quantizer.as_mut() {
+            Some(q) => q.quantize_block(planar, frames, width, bytes),
             None => {
-                for f in 0..frames {
-                    for channel in planar {
-                        let x = channel[f];
-                        peak = peak.max(x.abs());
-                        wav.write_sample(x).map_err(encode_error)?;
-                    }
-                }
-            }
-            Some(q) => {
-                let lsb = q.lsb() as f32;
-                for f in 0..frames {
-                    for (ch, channel) in planar.iter().enumerate() {
-                        let v = q.quantize(ch, channel[f]);
-                        peak = peak.max(v.unsigned_abs() as f32 * lsb);
-                        wav.write_sample(v).map_err(encode_error)?;
+                for (frame, f) in bytes.chunks_exact_mut(4 * planar.len()).zip(0..frames) {
+                    for (dst, channel) in frame.chunks_exact_mut(4).zip(planar) {
+                        dst.copy_from_slice(&channel[f].to_le_bytes());
                     }
                 }
             }
         }
-        self.peak = peak;
+        wav.write(bytes).map_err(|source| AudioIoError::Io {
+            path: self.target.clone(),
+            source,
+        })?;
+        // An integer file cannot hold more than full scale: its peak is what the file holds.
+        self.peak = if self.quantizer.is_some() {
+            peak.min(1.0)
+        } else {
+            peak
+        };
         self.frames += frames as u64;
         Ok(())
     }

@@ -8,6 +8,7 @@ pub mod encode;
 pub mod error;
 pub mod resample;
 pub mod resampling_reader;
+mod wav_stream;
 
 pub use atomic::{AtomicFile, check_not_input, same_file};
 pub use decode::{AudioInfo, AudioReader};
