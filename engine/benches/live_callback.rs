@@ -7,6 +7,9 @@
 //! channel (an EQ band), a feed-forward compressor with a log-domain gain computer (a
 //! `log10` and a `powf` per frame), and a latency-declaring look-ahead delay.
 //!
+//! The same measurement with the real node catalog and the shipped presets is
+//! `tests/benches/live_callback.rs`; both use [`mixgraph_engine::live::callback_timing`].
+//!
 //! Run: `cargo bench -p mixgraph-engine --bench live_callback`
 
 #![allow(clippy::unwrap_used, reason = "benchmark setup")]
@@ -15,10 +18,9 @@
 mod common;
 
 use std::f64::consts::PI;
-use std::time::{Duration, Instant};
 
 use common::{add, catalog, input, noise, wire};
-use mixgraph_engine::live::{AssembleOptions, AudioCore, LiveParts, assemble};
+use mixgraph_engine::live::callback_timing::{CallbackTimes, TimingOptions, time_callbacks};
 use mixgraph_engine::{
     ActivateError, Catalog, Category, Channels, CompileConfig, Graph, NodeConfig, NodeDescriptor,
     NodeType, ParamSpec, PortSpec, ProcessContext, Processor, Unit,
@@ -261,121 +263,27 @@ fn session_chain() -> Graph {
     g
 }
 
-/// Counts the times this thread was put on a CPU (`/proc/thread-self/schedstat`, third
-/// field): when it changes across a callback, the callback was preempted and its wall time
-/// includes another thread's time slice. `None` where the file does not exist.
-struct Preemptions {
-    file: Option<std::fs::File>,
-    text: String,
-}
-
-impl Preemptions {
-    fn new() -> Self {
-        Preemptions {
-            file: std::fs::File::open("/proc/thread-self/schedstat").ok(),
-            text: String::new(),
-        }
-    }
-
-    fn count(&mut self) -> Option<u64> {
-        use std::io::{Read, Seek};
-        let file = self.file.as_mut()?;
-        file.rewind().ok()?;
-        self.text.clear();
-        file.read_to_string(&mut self.text).ok()?;
-        self.text.split_whitespace().nth(2)?.parse().ok()
-    }
-}
-
-/// Wall time of each callback, and whether it was preempted.
-struct Timing {
-    wall: Vec<Duration>,
-    preempted: Vec<bool>,
-}
-
-/// Times `callbacks` callbacks of 64 stereo frames, feeding the rings between them.
-fn measure(graph: &Graph, callbacks: usize) -> Timing {
-    let options = AssembleOptions {
-        device_channels: 2,
-        ring_frames: 4096,
-        ..AssembleOptions::default()
+/// Times the callbacks of `graph`, every input fed from a loop of noise at half scale.
+fn measure(graph: &Graph, callbacks: usize) -> CallbackTimes {
+    let options = TimingOptions {
+        frames: FRAMES,
+        callbacks,
+        ..TimingOptions::default()
     };
-    let LiveParts {
-        mut core,
-        mut writers,
-        controller,
-    } = assemble(graph, CompileConfig::new(RATE, FRAMES), &options).unwrap();
-    let block: Vec<f32> = noise(5, 2 * 4096).iter().map(|x| x * 0.5).collect();
-    let mut buffer = vec![0.0f32; FRAMES * 2];
-    let mut timing = Timing {
-        wall: Vec::with_capacity(callbacks),
-        preempted: Vec::with_capacity(callbacks),
-    };
-    let mut preemptions = Preemptions::new();
-    let mut run = |core: &mut AudioCore, timing: Option<&mut Timing>| {
-        for w in writers.iter_mut() {
-            let frames = w.free_frames().min(1024);
-            w.push_interleaved(&block[..frames * w.channels()]);
-        }
-        let before = preemptions.count();
-        let start = Instant::now();
-        core.render(&mut buffer);
-        let elapsed = start.elapsed();
-        let after = preemptions.count();
-        if let Some(t) = timing {
-            t.wall.push(elapsed);
-            t.preempted.push(before != after);
-        }
-    };
-    for _ in 0..2000 {
-        run(&mut core, None);
-    }
-    for _ in 0..callbacks {
-        run(&mut core, Some(&mut timing));
-    }
-    assert_eq!(controller.status().underruns, 0, "the rings were kept fed");
-    timing
+    let times = time_callbacks(graph, CompileConfig::new(RATE, FRAMES), &options, |ring| {
+        noise(5, ring.channels() * 4096)
+            .iter()
+            .map(|x| x * 0.5)
+            .collect()
+    })
+    .unwrap();
+    assert_eq!(times.underruns(), 0, "the rings were kept fed");
+    times
 }
 
-fn percentiles(mut times: Vec<Duration>) -> String {
-    if times.is_empty() {
-        return "no samples".to_string();
-    }
-    times.sort_unstable();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    let period = FRAMES as f64 / RATE;
-    let show = |d: Duration| {
-        format!(
-            "{:.2} us ({:.2}%)",
-            d.as_secs_f64() * 1e6,
-            100.0 * d.as_secs_f64() / period
-        )
-    };
-    format!(
-        "median {}, p99 {}, p99.9 {}, max {}",
-        show(at(0.5)),
-        show(at(0.99)),
-        show(at(0.999)),
-        show(times[times.len() - 1])
-    )
-}
-
-fn report(name: &str, nodes: usize, timing: Timing) {
-    let total = timing.wall.len();
-    let kept: Vec<Duration> = timing
-        .wall
-        .iter()
-        .zip(&timing.preempted)
-        .filter(|(_, p)| !**p)
-        .map(|(t, _)| *t)
-        .collect();
-    println!("{name} ({nodes} nodes, {total} callbacks)");
-    println!("  all callbacks:            {}", percentiles(timing.wall));
-    println!(
-        "  without a context switch: {} ({} preempted callbacks left out)",
-        percentiles(kept.clone()),
-        total - kept.len()
-    );
+fn report(name: &str, nodes: usize, times: &CallbackTimes) {
+    println!("{name} ({nodes} nodes, {} callbacks)", times.len());
+    println!("{}", times.summary());
 }
 
 fn main() {
@@ -391,12 +299,12 @@ fn main() {
     report(
         "mastering chain (test nodes)",
         master.node_count(),
-        measure(&master, callbacks),
+        &measure(&master, callbacks),
     );
     let session = session_chain();
     report(
         "16-stem session (test nodes)",
         session.node_count(),
-        measure(&session, callbacks),
+        &measure(&session, callbacks),
     );
 }

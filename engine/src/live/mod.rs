@@ -13,9 +13,10 @@
 //!   over), drops the chains the callback retires, and reads meters and counters.
 //!
 //! [`LiveSession`] wires these to cpal streams; [`assemble()`] builds the parts without a
-//! device, for tests and benchmarks.
+//! device, for tests and benchmarks; [`callback_timing`] times the callback on top of it.
 
 pub mod assemble;
+pub mod callback_timing;
 pub mod capture;
 pub mod controller;
 pub mod core;
