@@ -29,6 +29,10 @@ impl Preset {
 
 static PRESETS: &[Preset] = &[
     Preset {
+        name: "drum-bus",
+        text: include_str!("../presets/drum-bus.ron"),
+    },
+    Preset {
         name: "master-cd",
         text: include_str!("../presets/master-cd.ron"),
     },
@@ -43,6 +47,14 @@ static PRESETS: &[Preset] = &[
     Preset {
         name: "mix-basic",
         text: include_str!("../presets/mix-basic.ron"),
+    },
+    Preset {
+        name: "mix-bus-reverb",
+        text: include_str!("../presets/mix-bus-reverb.ron"),
+    },
+    Preset {
+        name: "stems-to-master",
+        text: include_str!("../presets/stems-to-master.ron"),
     },
     Preset {
         name: "vocal-strip",
