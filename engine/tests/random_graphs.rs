@@ -1,6 +1,8 @@
 //! Property tests: random acyclic graphs compile and render without panicking and with
 //! finite output; adding a back edge makes a cycle that is refused with the loop named.
 
+#![allow(clippy::unwrap_used, reason = "test setup: a failure is a failed test")]
+
 mod common;
 
 use common::*;

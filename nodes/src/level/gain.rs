@@ -1,8 +1,9 @@
 //! `gain`: multiplies every channel by a gain in decibels, smoothed.
 
+use super::db_gain::DbGain;
 use mixgraph_engine::{
     ActivateError, Category, Channels, NodeConfig, NodeDescriptor, NodeType, ParamSpec, PortSpec,
-    ProcessContext, Processor, Smoothed, Unit, db_to_gain,
+    Processor, Unit,
 };
 
 /// The `gain` node type.
@@ -32,56 +33,10 @@ impl NodeType for Gain {
     }
 
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
-        let db = config.params.number("gain");
-        Ok(Box::new(GainProcessor {
-            initial_db: db,
-            gain: Smoothed::new(gain_of(db)),
-        }))
-    }
-}
-
-/// Linear gain for a dB value, with the range floor meaning silence.
-fn gain_of(db: f64) -> f64 {
-    if db <= -120.0 { 0.0 } else { db_to_gain(db) }
-}
-
-struct GainProcessor {
-    initial_db: f64,
-    gain: Smoothed,
-}
-
-impl Processor for GainProcessor {
-    fn process(&mut self, ctx: &mut ProcessContext<'_>) {
-        let channels = ctx.outputs.channels(0);
-        let frames = ctx.frames();
-        if self.gain.is_settled() {
-            let g = self.gain.value() as f32;
-            for ch in 0..channels {
-                let x = ctx.inputs.channel(0, ch);
-                for (o, i) in ctx.outputs.channel(0, ch).iter_mut().zip(x) {
-                    *o = i * g;
-                }
-            }
-            return;
-        }
-        // Ramping: one gain value per frame, shared by every channel.
-        for f in 0..frames {
-            let g = self.gain.next() as f32;
-            for ch in 0..channels {
-                let x = ctx.inputs.channel(0, ch)[f];
-                ctx.outputs.channel(0, ch)[f] = x * g;
-            }
-        }
-    }
-
-    fn set_param(&mut self, index: usize, value: f64, ramp_frames: usize) {
-        if index == 0 {
-            self.gain.set(gain_of(value), ramp_frames);
-        }
-    }
-
-    fn reset(&mut self) {
-        self.gain.reset(gain_of(self.initial_db));
+        Ok(Box::new(DbGain::new(
+            config.params.number("gain"),
+            Some(-120.0),
+        )))
     }
 }
 
@@ -93,7 +48,13 @@ mod tests {
     #[test]
     fn minus_six_db_scales_by_the_analytic_factor() {
         let input = testkit::noise(1, 2, 1000);
-        let out = testkit::render(Gain, &[num("gain", -6.0)], &[input.clone()], 48_000.0, 64);
+        let out = testkit::render(
+            Gain,
+            &[num("gain", -6.0)],
+            std::slice::from_ref(&input),
+            48_000.0,
+            64,
+        );
         let g = 10f32.powf(-6.0 / 20.0);
         for ch in 0..2 {
             for (o, i) in out[0][ch].iter().zip(&input[ch]) {
