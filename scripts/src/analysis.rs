@@ -18,6 +18,15 @@ use mixgraph_mastering::{AnalysisError, Analyzer, AnalyzerConfig};
 /// Frames decoded and analysed at a time.
 const BLOCK_FRAMES: usize = 8192;
 
+/// Blocks of the active level, in seconds.
+const ACTIVE_BLOCK_S: f64 = 0.1;
+
+/// Blocks quieter than this (mean square; -70 dBFS) are silence for the active level.
+const ACTIVE_ABSOLUTE_GATE: f64 = 1e-7;
+
+/// Blocks more than 20 dB under the mean of the blocks with signal are pauses.
+const ACTIVE_RELATIVE_GATE: f64 = 0.01;
+
 /// Upper edges of the low, low-mid and high-mid bands in Hz; the high band is the rest.
 pub const BAND_EDGES_HZ: [f64; 3] = [250.0, 2000.0, 6000.0];
 
@@ -50,6 +59,10 @@ pub struct Measurements {
     /// RMS level over every sample of every channel, in dBFS (a full-scale sine reads
     /// -3.0 dB).
     pub rms_dbfs: f64,
+    /// RMS level of the passages with signal, in dBFS: the RMS of the 100 ms blocks above
+    /// -70 dBFS and within 20 dB of their mean (as loudness gating leaves out silence and
+    /// pauses). For a stem that plays a part of the time, its level while it plays.
+    pub active_rms_dbfs: f64,
     /// Crest factor: sample peak minus RMS, in dB (a sine has 3.0 dB; dense, limited
     /// masters 6 to 9 dB; untreated mixes 12 dB and more).
     pub crest_db: f64,
@@ -64,6 +77,8 @@ pub struct Measurements {
     pub sample_rate: u32,
     /// Energy per frequency band.
     pub bands: Bands,
+    /// Momentary loudness (400 ms window) every 100 ms, the first at 0.4 s, in LUFS.
+    pub momentary_lufs: Vec<f64>,
 }
 
 /// Decodes `path` and measures it.
@@ -82,6 +97,7 @@ pub fn measure_file(path: &Path) -> Result<Measurements, AnalysisError> {
     let mut analyzer = Analyzer::with_config(info.sample_rate, info.channels, config)?;
     let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; info.channels];
     let mut sum_of_squares = 0.0f64;
+    let mut active = ActiveLevel::new(info.sample_rate, info.channels);
     loop {
         let frames = reader
             .read(&mut buffers, BLOCK_FRAMES)
@@ -98,6 +114,7 @@ pub fn measure_file(path: &Path) -> Result<Measurements, AnalysisError> {
             .flat_map(|c| c.iter())
             .map(|&x| f64::from(x) * f64::from(x))
             .sum::<f64>();
+        active.push(&block);
         analyzer.push(&block)?;
     }
     let analysis = analyzer.finish();
@@ -115,13 +132,76 @@ pub fn measure_file(path: &Path) -> Result<Measurements, AnalysisError> {
         loudness_range_lu: analysis.loudness_range_lu,
         sample_peak_dbfs: analysis.sample_peak_dbfs,
         rms_dbfs,
+        active_rms_dbfs: active.finish(),
         crest_db: crest(analysis.sample_peak_dbfs, rms_dbfs),
         correlation: analysis.phase_correlation.map(|c| c.overall),
         duration_s: analysis.duration_s(),
         channels: info.channels,
         sample_rate: info.sample_rate,
         bands,
+        momentary_lufs: analysis.momentary_lufs.iter().map(|p| p.level).collect(),
     })
+}
+
+/// The RMS level of the blocks with signal (see [`Measurements::active_rms_dbfs`]).
+struct ActiveLevel {
+    block_samples: usize,
+    filled: usize,
+    sum: f64,
+    blocks: Vec<f64>,
+}
+
+impl ActiveLevel {
+    fn new(sample_rate: u32, channels: usize) -> Self {
+        let frames = (f64::from(sample_rate) * ACTIVE_BLOCK_S).round().max(1.0) as usize;
+        ActiveLevel {
+            block_samples: frames * channels.max(1),
+            filled: 0,
+            sum: 0.0,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Feeds a planar block (channels of equal length).
+    fn push(&mut self, block: &[&[f32]]) {
+        let frames = block.first().map_or(0, |c| c.len());
+        for i in 0..frames {
+            for channel in block {
+                let x = f64::from(channel.get(i).copied().unwrap_or(0.0));
+                self.sum += x * x;
+                self.filled += 1;
+            }
+            if self.filled >= self.block_samples {
+                self.close();
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if self.filled > 0 {
+            self.blocks.push(self.sum / self.filled as f64);
+        }
+        self.sum = 0.0;
+        self.filled = 0;
+    }
+
+    /// The gated RMS in dB (`-inf` when no block has signal).
+    fn finish(mut self) -> f64 {
+        self.close();
+        let mean = |blocks: &mut dyn Iterator<Item = f64>| {
+            let (sum, n) = blocks.fold((0.0, 0usize), |(s, n), b| (s + b, n + 1));
+            if n == 0 { 0.0 } else { sum / n as f64 }
+        };
+        let loud = mean(
+            &mut self
+                .blocks
+                .iter()
+                .copied()
+                .filter(|&b| b > ACTIVE_ABSOLUTE_GATE),
+        );
+        let gate = (loud * ACTIVE_RELATIVE_GATE).max(ACTIVE_ABSOLUTE_GATE);
+        power_db(mean(&mut self.blocks.iter().copied().filter(|&b| b > gate)))
+    }
 }
 
 /// Peak minus RMS; 0 for silence (where both are `-inf`).
@@ -265,6 +345,23 @@ mod tests {
         assert!((bands.low_mid - two).abs() < 1e-12);
         assert!((bands.high_mid - two).abs() < 1e-12);
         assert!((bands.high - one).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_active_level_leaves_out_silence_and_pauses() {
+        // One second at mean square 0.01 (-20 dB), one of silence, one at 1e-5 (-50 dB, a
+        // pause more than 20 dB down): the active level is the first second's.
+        let rate = 1000;
+        let mut level = ActiveLevel::new(rate, 2);
+        let loud = vec![0.1f32; 1000];
+        let quiet = vec![10f32.powf(-2.5); 1000];
+        let silent = vec![0.0f32; 1000];
+        for part in [&loud, &silent, &quiet] {
+            level.push(&[part.as_slice(), part.as_slice()]);
+        }
+        assert!((level.finish() + 20.0).abs() < 1e-4);
+        let empty = ActiveLevel::new(rate, 1);
+        assert_eq!(empty.finish(), f64::NEG_INFINITY);
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub enum ScriptError {
     /// The script used more memory than allowed.
     #[error(
         "{}: the script used more than the memory limit of {limit} bytes; \
-         raise it with --memory-limit if the recipe really needs more{}",
+         raise it (mixgraph --lua-memory-mb) if the recipe really needs more{}",
         at(script, *line),
         Traceback(traceback)
     )]
@@ -75,7 +75,7 @@ pub enum ScriptError {
     /// The script ran more Lua instructions than allowed (an endless loop or recursion).
     #[error(
         "{}: the script ran out of its budget of {limit} instructions (an endless loop?); \
-         raise it with --instruction-limit if the recipe really needs more{}",
+         raise it (mixgraph --lua-instructions-m) if the recipe really needs more{}",
         at(script, *line),
         Traceback(traceback)
     )]
@@ -139,9 +139,9 @@ pub enum ScriptError {
     InvalidChain {
         /// The script's name.
         script: String,
-        /// The chain's error.
+        /// The chain's error (boxed: it is large, and rare).
         #[source]
-        source: ChainError,
+        source: Box<ChainError>,
         /// Where the items the error names were created, e.g. "`comp` was created at
         /// recipe.lua:12".
         notes: Vec<String>,

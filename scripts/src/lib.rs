@@ -12,11 +12,11 @@
 //!                                                   '-- mixgraph_chains::save --> preset.ron
 //! ```
 //!
-//! A recipe is untrusted input. It runs in a sandbox ([`sandbox`](crate::limits)): only the
-//! safe standard library (no `io`, no `os` beyond `os.time` and `os.clock`, no modules or
-//! native code, no bytecode, no `debug`), a memory limit, an instruction budget and a time
-//! limit; the API's tables cannot be changed. Every error names the script, the line and
-//! the Lua traceback ([`ScriptError`]).
+//! A recipe is untrusted input. It runs in a sandbox: only the safe standard library (no
+//! `io`, no `os` beyond `os.time` and `os.clock`, no modules or native code, no bytecode, no
+//! `debug`), a memory limit, an instruction budget and a time limit (defaults and caps in
+//! [`limits`]); the API's tables cannot be changed. Every error names the script, the line
+//! and the Lua traceback ([`ScriptError`]).
 //!
 //! [`ChainSpec`]: mixgraph_chains::ChainSpec
 

@@ -16,7 +16,7 @@ pub struct ScriptOptions {
     pub target: Option<String>,
     /// Integrated loudness to aim for in LUFS (`--lufs`), overriding the target's.
     pub lufs: Option<f64>,
-    /// True-peak ceiling in dBTP (`--true-peak`), overriding the target's.
+    /// True-peak ceiling in dBTP (`--tp`), overriding the target's.
     pub true_peak: Option<f64>,
     /// `--set KEY=VALUE` pairs, read by the script with `arg(key, default)`; the last of a
     /// repeated key wins.

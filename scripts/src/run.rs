@@ -131,7 +131,7 @@ fn run_here(
         let notes = notes_for(&source, &builder);
         return Err(ScriptError::InvalidChain {
             script: script.name.clone(),
-            source,
+            source: Box::new(source),
             notes,
         });
     }
@@ -374,6 +374,7 @@ fn resolve_target(options: &ScriptOptions) -> Result<TargetInfo, TargetError> {
         lufs: target.integrated_lufs,
         true_peak: target.true_peak_dbtp,
         tolerance: target.tolerance_lu,
+        default: options.target.is_none() && options.lufs.is_none() && options.true_peak.is_none(),
     })
 }
 

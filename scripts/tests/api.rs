@@ -3,6 +3,11 @@
 //! measures what it says (against independent computations) once per file, and the command
 //! line's target and `--set` values reach the script.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test with its location"
+)]
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -500,7 +505,8 @@ fn analysis_measures_level_crest_bands_and_loudness() {
         r#"
         local a = analyze("tones")
         log(a.integrated, a.true_peak, a.lra, a.sample_peak, a.rms, a.crest, a.correlation,
-            a.length, a.channels, a.sample_rate, a.bands.low, a.bands.low_mid, a.bands.high_mid, a.bands.high)
+            a.length, a.channels, a.sample_rate, a.bands.low, a.bands.low_mid, a.bands.high_mid, a.bands.high,
+            a.active_rms, #a.momentary, a.momentary[1], a.momentary[#a.momentary])
         local x = chain.input("tones")
         chain.output("out", x)
         "#,
@@ -530,6 +536,10 @@ fn analysis_measures_level_crest_bands_and_loudness() {
         low_mid,
         high_mid,
         high,
+        active_rms,
+        momentary_count,
+        first_momentary,
+        last_momentary,
     ] = values[..]
     else {
         panic!("{values:?}")
@@ -556,6 +566,13 @@ fn analysis_measures_level_crest_bands_and_loudness() {
     assert!(lra < 0.5);
     assert!((correlation - 1.0).abs() < 1e-9);
     assert_eq!((length, channels, rate), (3.0, 2.0, f64::from(RATE)));
+    // The tones play throughout: the active level is the RMS, and the momentary loudness
+    // (every 100 ms from 0.4 s) is steady at the integrated loudness.
+    assert!((active_rms - rms).abs() < 0.01, "{active_rms} vs {rms}");
+    assert_eq!(momentary_count, 27.0);
+    assert!(
+        (first_momentary - integrated).abs() < 0.1 && (last_momentary - integrated).abs() < 0.1
+    );
 }
 
 #[test]
@@ -621,24 +638,24 @@ fn analysing_something_that_is_not_an_input_or_a_file_names_the_inputs() {
 fn target_comes_from_the_command_line_with_spotify_by_default() {
     let read = |options: &ScriptOptions| {
         let out = run_str(
-            "local t = target()\nlog(t.name, t.lufs, t.true_peak)\nlocal x = chain.input('i')\nchain.output('o', x)",
+            "local t = target()\nlog(t.name, t.lufs, t.true_peak, t.default)\nlocal x = chain.input('i')\nchain.output('o', x)",
             "t.lua",
             options,
         )
         .unwrap();
         out.log[0].clone()
     };
-    assert_eq!(read(&ScriptOptions::default()), "spotify -14.0 -1.0");
+    assert_eq!(read(&ScriptOptions::default()), "spotify -14.0 -1.0 true");
     let apple = ScriptOptions {
         target: Some("Apple".into()),
         ..ScriptOptions::default()
     };
-    assert_eq!(read(&apple), "apple -16.0 -1.0");
+    assert_eq!(read(&apple), "apple -16.0 -1.0 false");
     let custom = ScriptOptions {
         lufs: Some(-18.0),
         ..ScriptOptions::default()
     };
-    assert_eq!(read(&custom), "custom -18.0 -1.0");
+    assert_eq!(read(&custom), "custom -18.0 -1.0 false");
     let typo = ScriptOptions {
         target: Some("spotfy".into()),
         ..ScriptOptions::default()

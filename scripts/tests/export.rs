@@ -2,6 +2,11 @@
 //! renders identically: both are validated, built and compiled, the same noise is fed
 //! through both schedules, and every output sample is compared.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test with its location"
+)]
+
 mod common;
 
 use std::path::Path;

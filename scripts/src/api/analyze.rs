@@ -94,6 +94,7 @@ fn table(lua: &Lua, m: &Measurements) -> mlua::Result<Table> {
     t.set("lra", m.loudness_range_lu)?;
     t.set("sample_peak", m.sample_peak_dbfs)?;
     t.set("rms", m.rms_dbfs)?;
+    t.set("active_rms", m.active_rms_dbfs)?;
     t.set("crest", m.crest_db)?;
     t.set("correlation", m.correlation)?;
     t.set("length", m.duration_s)?;
@@ -105,5 +106,9 @@ fn table(lua: &Lua, m: &Measurements) -> mlua::Result<Table> {
     bands.set("high_mid", m.bands.high_mid)?;
     bands.set("high", m.bands.high)?;
     t.set("bands", bands)?;
+    t.set(
+        "momentary",
+        lua.create_sequence_from(m.momentary_lufs.iter().copied())?,
+    )?;
     Ok(t)
 }

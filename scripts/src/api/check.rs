@@ -2,6 +2,11 @@
 //! script gives it, with the same errors (and suggestions) as a RON chain gets from
 //! validation, located at the script's line.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "a ChainError carries every name a person needs to fix the call; it is built at most once per refused call and turned into a Lua error at once"
+)]
+
 use mixgraph_chains::{ChainError, Location};
 use mixgraph_engine::param::ParamError;
 use mixgraph_engine::{AutomationLane, NodeDescriptor, ParamKind, ParamSpec, ParamValue};

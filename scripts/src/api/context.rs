@@ -24,6 +24,8 @@ pub(crate) struct TargetInfo {
     pub(crate) true_peak: f64,
     /// Accepted deviation of the loudness, in LU.
     pub(crate) tolerance: f64,
+    /// Whether the command line gave no target (the default, spotify, is used).
+    pub(crate) default: bool,
 }
 
 /// The command line as the script sees it.

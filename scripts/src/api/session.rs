@@ -17,7 +17,7 @@ pub(crate) fn functions(lua: &Lua) -> mlua::Result<Vec<(&'static str, Function)>
     ])
 }
 
-/// `target()`: `{name, lufs, true_peak, tolerance}`.
+/// `target()`: `{name, lufs, true_peak, tolerance, default}`.
 fn target(lua: &Lua, (): ()) -> mlua::Result<Table> {
     let call = Call::new(lua, "target");
     let target = with::<Session, _>(lua, &call, |s| Ok(s.target.clone()))?;
@@ -26,6 +26,7 @@ fn target(lua: &Lua, (): ()) -> mlua::Result<Table> {
     table.set("lufs", target.lufs)?;
     table.set("true_peak", target.true_peak)?;
     table.set("tolerance", target.tolerance)?;
+    table.set("default", target.default)?;
     Ok(table)
 }
 

@@ -27,8 +27,7 @@ use crate::site;
 /// The prelude that wraps library functions (see the file's comment).
 const PRELUDE: &str = include_str!("prelude.lua");
 
-const FILES: &str =
-    "a recipe cannot read or write files or run programs (bind audio with --input and measure it with analyze())";
+const FILES: &str = "a recipe cannot read or write files or run programs (bind audio with --input and measure it with analyze())";
 const PROGRAMS: &str = "a recipe cannot run programs, read the environment or change files; only os.time and os.clock are kept";
 const MODULES: &str =
     "a recipe cannot load modules or native code; use chain.preset() to include a chain";
