@@ -5,22 +5,20 @@ use std::fmt;
 
 use super::deliverable::Deliverable;
 use super::settings::RenderSettings;
-use crate::warnings::Warning;
 
 /// One step of a mastering run.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum MasterEvent {
-    /// An input was measured.
+    /// The audio a track feeds the limiter (the input, or the chain's output before the
+    /// limiter) was measured.
     Measured {
         /// The track.
         track: String,
         /// Its integrated loudness, in LUFS.
         integrated_lufs: f64,
-        /// Its true peak, in dBTP.
+        /// Its true peak as the limiter sees it, in dBTP.
         true_peak_dbtp: f64,
-        /// What is wrong with it as a mix for mastering.
-        warnings: Vec<Warning>,
     },
     /// The first settings of a track (or album) were chosen.
     Planned {
@@ -66,17 +64,11 @@ impl fmt::Display for MasterEvent {
                 track,
                 integrated_lufs,
                 true_peak_dbtp,
-                warnings,
-            } => {
-                write!(
-                    f,
-                    "{track}: input at {integrated_lufs:.2} LUFS, true peak {true_peak_dbtp:.2} dBTP"
-                )?;
-                for w in warnings {
-                    write!(f, "\n  warning: {w}")?;
-                }
-                Ok(())
-            }
+            } => write!(
+                f,
+                "{track}: into the limiter at {integrated_lufs:.2} LUFS, true peak \
+                 {true_peak_dbtp:.2} dBTP"
+            ),
             MasterEvent::Planned {
                 group,
                 settings,

@@ -17,6 +17,7 @@ pub mod limiter_model;
 pub mod master_chain;
 pub mod options;
 pub mod parallel;
+pub mod peak_scan;
 pub mod report;
 pub mod run;
 pub mod settings;

@@ -23,7 +23,7 @@ use super::report::{
 use super::settings::RenderSettings;
 use super::solver::solve_gain;
 use super::staging::Staging;
-use super::track::{BLOCK_FRAMES, Plan, Track, prepare};
+use super::track::{BLOCK_FRAMES, InputAnalysis, Track, analyse_inputs, prepare};
 use crate::analysis::{AlbumAnalysis, Analysis, FileAnalysis, analyze_file, gated_loudness};
 use crate::plot::plot_analysis;
 use crate::report::{AlbumReport, FileReport, TargetReport};
@@ -38,6 +38,14 @@ const PREDICTED_REDUCTION_SLACK_DB: f64 = 0.02;
 const MEASURED_REDUCTION_SLACK_DB: f64 = 0.05;
 /// Extra lowering of the limiter's ceiling after a true peak over the target's, in dB.
 const CEILING_STEP_DB: f64 = 0.02;
+/// The part of the tolerance a delivered loudness should land within; a file within the
+/// tolerance but beyond this is rendered again while renders remain.
+const AIM_FRACTION: f64 = 0.5;
+/// Settings this close, in dB, are rendered together (the deliverables of one rate differ
+/// only by their dither, whose effect on loudness is a few ten-thousandths of a LU).
+const SHARED_RENDER_DB: f64 = 0.005;
+/// A correction smaller than this, in dB, changes nothing.
+const NO_CHANGE_DB: f64 = 1e-6;
 /// Slack on comparisons of measured peaks with the ceiling, in dB.
 const PEAK_SLACK_DB: f64 = 1e-9;
 
@@ -61,19 +69,12 @@ pub fn master(
     let target = options.target;
     let first_ceiling = (target.true_peak_dbtp - options.ceiling_margin_db)
         .clamp(LIMITER_CEILING_RANGE.0, LIMITER_CEILING_RANGE.1);
-    let plan = Plan {
-        chain,
-        target_lufs: target.integrated_lufs,
-        ceiling_dbtp: first_ceiling,
-        per_track_gain: !options.album,
-    };
-    let mut tracks = prepare(&named, &plan, &staging)?;
+    let tracks = prepare(&named, chain, &staging)?;
     for t in &tracks {
         events(&MasterEvent::Measured {
             track: t.stem.clone(),
-            integrated_lufs: t.analysis.analysis.integrated_lufs,
-            true_peak_dbtp: t.analysis.analysis.true_peak_dbtp,
-            warnings: t.warnings.clone(),
+            integrated_lufs: t.pre.integrated_lufs,
+            true_peak_dbtp: t.pre.true_peak_dbtp,
         });
     }
     let groups: Vec<Group> = if options.album {
@@ -99,36 +100,16 @@ pub fn master(
         attempts: vec![vec![Vec::new(); options.deliverables.len()]; tracks.len()],
         renders: 0,
     };
-    for group in &groups {
-        let settings = run.settings_for(
-            group,
-            &mut tracks,
-            target.integrated_lufs,
-            first_ceiling,
-            false,
-        )?;
-        let prediction = group.predict(&tracks, &settings, chain);
-        events(&MasterEvent::Planned {
-            group: group.name.clone(),
-            settings,
-            predicted_lufs: prediction.integrated_lufs,
-            predicted_reduction_db: prediction.max_reduction_db,
-        });
-        run.deliveries.push(
-            options
-                .deliverables
-                .iter()
-                .map(|_| Delivery {
-                    settings,
-                    bias_lu: 0.0,
-                    renders: 0,
-                    done: false,
-                })
-                .collect(),
-        );
-    }
-    while run.round(&groups, &mut tracks, &mut staging, events)? {}
-    run.finish(&groups, &tracks, staging, started)
+    // The inputs' full analyses (for the report) run beside the renders.
+    std::thread::scope(|scope| {
+        let analyses = scope.spawn(|| analyse_inputs(&named));
+        let delivered = run.deliver(&groups, &tracks, first_ceiling, &mut staging, events);
+        let analyses = analyses
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        delivered?;
+        run.finish(&groups, &tracks, &analyses?, staging, started)
+    })
 }
 
 /// Tracks that share one gain: one track, or an album.
@@ -162,8 +143,8 @@ impl Group {
             .all(|t| t.limiter_idle(gain_db, ceiling_dbtp, chain))
     }
 
-    /// The loudness and gain reduction the settings are expected to give. Without limiting
-    /// the loudness is exact; with it, the profiles must have been computed.
+    /// The loudness and gain reduction the settings are expected to give; exact without
+    /// limiting, the limiter model's estimate with it.
     fn predict(
         &self,
         tracks: &[Track],
@@ -176,13 +157,12 @@ impl Group {
         let mut energies = Vec::new();
         let mut max_reduction_db: f64 = 0.0;
         for t in self.members(tracks) {
-            match (&t.profile, settings.limiting) {
-                (Some(profile), true) => {
-                    let p = profile.predict(settings.gain_db, &limiter);
-                    max_reduction_db = max_reduction_db.max(p.max_reduction_db);
-                    energies.extend(p.gating_energies);
-                }
-                _ => energies.extend(t.pre.gating_energies.iter().map(|e| e * gain_power)),
+            if settings.limiting {
+                let p = t.profile.predict(settings.gain_db, &limiter);
+                max_reduction_db = max_reduction_db.max(p.max_reduction_db);
+                energies.extend(p.gating_energies);
+            } else {
+                energies.extend(t.pre.gating_energies.iter().map(|e| e * gain_power));
             }
         }
         GroupPrediction {
@@ -197,8 +177,6 @@ impl Group {
 struct Delivery {
     /// The settings of its next (or last) render.
     settings: RenderSettings,
-    /// Measured minus predicted loudness of the last render, in LU.
-    bias_lu: f64,
     renders: usize,
     done: bool,
 }
@@ -240,6 +218,47 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Plans every group, then renders, measures and corrects until every deliverable is on
+    /// target.
+    fn deliver(
+        &mut self,
+        groups: &[Group],
+        tracks: &[Track],
+        first_ceiling: f64,
+        staging: &mut Staging,
+        events: &mut dyn FnMut(&MasterEvent),
+    ) -> Result<(), MasterError> {
+        for group in groups {
+            let settings = self.settings_for(
+                group,
+                tracks,
+                self.target.integrated_lufs,
+                first_ceiling,
+                false,
+            )?;
+            let prediction = group.predict(tracks, &settings, self.chain);
+            events(&MasterEvent::Planned {
+                group: group.name.clone(),
+                settings,
+                predicted_lufs: prediction.integrated_lufs,
+                predicted_reduction_db: prediction.max_reduction_db,
+            });
+            self.deliveries.push(
+                self.options
+                    .deliverables
+                    .iter()
+                    .map(|_| Delivery {
+                        settings,
+                        renders: 0,
+                        done: false,
+                    })
+                    .collect(),
+            );
+        }
+        while self.round(groups, tracks, staging, events)? {}
+        Ok(())
+    }
+
     /// The settings that bring the group to `target_lufs` with the limiter at `ceiling_dbtp`:
     /// a gain alone when the limiter would not act (unless `limiting` is already on), else
     /// the gain the model finds for the limiter.
@@ -250,7 +269,7 @@ impl Run<'_> {
     fn settings_for(
         &self,
         group: &Group,
-        tracks: &mut [Track],
+        tracks: &[Track],
         target_lufs: f64,
         ceiling_dbtp: f64,
         limiting: bool,
@@ -264,12 +283,6 @@ impl Run<'_> {
                 limiting: false,
             });
         }
-        for &i in &group.tracks {
-            if let Some(t) = tracks.get_mut(i) {
-                t.ensure_profile()?;
-            }
-        }
-        let tracks = &*tracks;
         let settings_at = |gain_db| RenderSettings {
             gain_db,
             ceiling_dbtp,
@@ -334,7 +347,7 @@ impl Run<'_> {
     fn round(
         &mut self,
         groups: &[Group],
-        tracks: &mut [Track],
+        tracks: &[Track],
         staging: &mut Staging,
         events: &mut dyn FnMut(&MasterEvent),
     ) -> Result<bool, MasterError> {
@@ -420,11 +433,13 @@ impl Run<'_> {
                         deliverable,
                         staging.deliver(&deliverable.file_name(&tracks[t].stem)),
                     );
-                    match jobs
-                        .iter_mut()
-                        .find(|j| j.track == t && j.settings.same_as(&delivery.settings))
-                    {
-                        Some(job) => job.outputs.push(output),
+                    match jobs.iter_mut().find(|j| {
+                        j.track == t && j.settings.within(&delivery.settings, SHARED_RENDER_DB)
+                    }) {
+                        Some(job) => {
+                            delivery.settings = job.settings;
+                            job.outputs.push(output);
+                        }
                         None => jobs.push(RenderJob {
                             track: t,
                             settings: delivery.settings,
@@ -442,7 +457,7 @@ impl Run<'_> {
     fn check(
         &mut self,
         groups: &[Group],
-        tracks: &mut [Track],
+        tracks: &[Track],
         events: &mut dyn FnMut(&MasterEvent),
     ) -> Result<(), MasterError> {
         let target = self.target;
@@ -462,14 +477,23 @@ impl Run<'_> {
                     .iter()
                     .map(|a| a.true_peak_dbtp)
                     .fold(f64::NEG_INFINITY, f64::max);
-                let loudness_ok =
-                    (loudness - target.integrated_lufs).abs() <= self.options.tolerance_lu;
+                let deviation = (loudness - target.integrated_lufs).abs();
                 let peak_ok = peak <= target.true_peak_dbtp + PEAK_SLACK_DB;
-                let passes = loudness_ok && peak_ok;
-                let correction = if passes {
+                let passes = deviation <= self.options.tolerance_lu && peak_ok;
+                // Within the tolerance but off its centre (a rate conversion drops the
+                // content above the new Nyquist frequency, say): corrected while renders
+                // remain, so that other meters agree too.
+                let centred = deviation <= self.options.tolerance_lu * AIM_FRACTION;
+                let last_render = delivery.renders >= self.options.max_renders;
+                let correction = if passes && (centred || last_render) {
                     None
                 } else {
-                    Some(self.correct(g, group, d, tracks, loudness, peak)?)
+                    match self.correct(g, group, d, tracks, loudness, peak) {
+                        Ok(correction) => Some(correction),
+                        // Centring a file already on target is a refinement, not a need.
+                        Err(_) if passes => None,
+                        Err(e) => return Err(e),
+                    }
                 };
                 for &t in &group.tracks {
                     if let Some(a) = self.attempts[t][d].last_mut() {
@@ -499,11 +523,11 @@ impl Run<'_> {
     /// # Errors
     /// [`MasterError::OffTarget`] when the render limit is reached or nothing can change.
     fn correct(
-        &mut self,
+        &self,
         g: usize,
         group: &Group,
         d: usize,
-        tracks: &mut [Track],
+        tracks: &[Track],
         loudness: f64,
         peak: f64,
     ) -> Result<(String, RenderSettings), MasterError> {
@@ -548,11 +572,10 @@ impl Run<'_> {
         } else {
             0.0
         };
-        self.deliveries[g][d].bias_lu = bias;
         let deviation = loudness - target.integrated_lufs;
-        if deviation.abs() > self.options.tolerance_lu {
+        if deviation.abs() > self.options.tolerance_lu * AIM_FRACTION {
             reasons.push(format!(
-                "measured {loudness:.2} LUFS, {deviation:+.2} LU off the target: the gain is \
+                "measured {loudness:.2} LUFS, {deviation:+.2} LU from the target: the gain is \
                  corrected by the measured error"
             ));
         }
@@ -564,7 +587,7 @@ impl Run<'_> {
                     .to_string(),
             );
         }
-        if settings.same_as(&old) {
+        if settings.within(&old, NO_CHANGE_DB) {
             return Err(off_target);
         }
         Ok((reasons.join("; "), settings))
@@ -575,13 +598,14 @@ impl Run<'_> {
         self,
         groups: &[Group],
         tracks: &[Track],
+        inputs: &[InputAnalysis],
         mut staging: Staging,
         started: Instant,
     ) -> Result<MasterReport, MasterError> {
         let target = self.target;
         let options = self.options;
         let mut track_reports = Vec::with_capacity(tracks.len());
-        for (t, track) in tracks.iter().enumerate() {
+        for ((t, track), input) in tracks.iter().enumerate().zip(inputs) {
             let plot = match (
                 options.plot,
                 self.attempts[t].first().and_then(|a| a.last()),
@@ -609,7 +633,7 @@ impl Run<'_> {
                 })
                 .collect();
             track_reports.push(TrackReport {
-                input: FileReport::new(&track.analysis, Some(&target), &track.warnings),
+                input: FileReport::new(&input.file, Some(&target), &input.warnings),
                 plot,
                 deliverables,
             });

@@ -17,11 +17,10 @@ pub struct RenderSettings {
 }
 
 impl RenderSettings {
-    /// Whether two settings render the same audio (equal to a millionth of a dB).
-    pub fn same_as(&self, other: &RenderSettings) -> bool {
-        const EPSILON: f64 = 1e-6;
+    /// Whether two settings render the same audio, to `epsilon_db`.
+    pub fn within(&self, other: &RenderSettings, epsilon_db: f64) -> bool {
         self.limiting == other.limiting
-            && (self.gain_db - other.gain_db).abs() < EPSILON
-            && (!self.limiting || (self.ceiling_dbtp - other.ceiling_dbtp).abs() < EPSILON)
+            && (self.gain_db - other.gain_db).abs() <= epsilon_db
+            && (!self.limiting || (self.ceiling_dbtp - other.ceiling_dbtp).abs() <= epsilon_db)
     }
 }

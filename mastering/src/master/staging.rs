@@ -11,6 +11,9 @@ use super::error::MasterError;
 #[derive(Debug)]
 pub struct Staging {
     out_dir: PathBuf,
+    /// Whether the output folder was made for this run (and is removed again if the run
+    /// fails and leaves it empty).
+    made_out_dir: bool,
     dir: PathBuf,
     /// Files to move into `out_dir` on commit, by name.
     finals: Vec<String>,
@@ -31,12 +34,14 @@ impl Staging {
                 source,
             }
         };
+        let made_out_dir = !out_dir.exists();
         std::fs::create_dir_all(out_dir).map_err(file_error("create the folder", out_dir))?;
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let dir = out_dir.join(format!(".mixgraph-master-{}-{serial}", std::process::id()));
         std::fs::create_dir(&dir).map_err(file_error("create the staging folder", &dir))?;
         Ok(Self {
             out_dir: out_dir.to_path_buf(),
+            made_out_dir,
             dir,
             finals: Vec::new(),
         })
@@ -65,7 +70,8 @@ impl Staging {
     ///
     /// # Errors
     /// [`MasterError::File`] when a file cannot be moved.
-    pub fn commit(self) -> Result<Vec<PathBuf>, MasterError> {
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, MasterError> {
+        self.made_out_dir = false;
         let mut moved = Vec::with_capacity(self.finals.len());
         for name in &self.finals {
             let (from, to) = (self.dir.join(name), self.out_dir.join(name));
@@ -85,6 +91,10 @@ impl Drop for Staging {
     fn drop(&mut self) {
         // A destructor cannot report; the folder is hidden and named after the process.
         std::fs::remove_dir_all(&self.dir).ok();
+        if self.made_out_dir {
+            // Only succeeds while the folder is empty.
+            std::fs::remove_dir(&self.out_dir).ok();
+        }
     }
 }
 
@@ -117,6 +127,11 @@ mod tests {
             let mut staging = Staging::create(&target).unwrap();
             std::fs::write(staging.deliver("a.wav"), b"a").unwrap();
         }
-        assert_eq!(std::fs::read_dir(&target).unwrap().count(), 0);
+        assert!(!target.exists(), "the folder made for the run is gone");
+        // A folder that existed stays, empty as it was.
+        let existing = out.path().join("existing");
+        std::fs::create_dir(&existing).unwrap();
+        drop(Staging::create(&existing).unwrap());
+        assert_eq!(std::fs::read_dir(&existing).unwrap().count(), 0);
     }
 }
