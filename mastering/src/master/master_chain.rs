@@ -152,7 +152,8 @@ impl MasterChain {
             .map_or(0.0, |n| n.params.number("channels"));
         let pre_output = unique_name(&graph, "mastering pre");
         let gain_name = unique_name(&graph, "mastering gain");
-        let limiter_fed_by_input_only = pre_nodes.len() == 1;
+        // `pre_nodes` holds the limiter and everything before it.
+        let limiter_fed_by_input_only = pre_nodes.len() == 2;
         let pre = if limiter_fed_by_input_only {
             None
         } else {
