@@ -18,6 +18,9 @@ local t = target()
 local max_tilt = arg("max_tilt", 1.0)
 local max_ratio = arg("max_ratio", 3.0)
 local mix = analyze("mix")
+if mix.integrated == -math.huge then
+  error("the mix is silent (no loudness to measure): check the file bound with --input mix=...")
+end
 
 local function clamp(x, lo, hi)
   return math.max(lo, math.min(hi, x))

@@ -20,6 +20,9 @@ end
 local highpass = arg("highpass", 80)
 local ratio = arg("ratio", 3.0)
 local voice = analyze("voice")
+if voice.integrated == -math.huge then
+  error("the voice is silent (no loudness to measure): check the file bound with --input voice=...")
+end
 
 local function clamp(x, lo, hi)
   return math.max(lo, math.min(hi, x))
@@ -47,23 +50,43 @@ local function gated_mean(levels)
   return mean_above(math.max(-70, mean_above(-70) - 10))
 end
 
+local momentary = voice.momentary
+local count = #momentary
 local cut = {}
-for i, level in ipairs(voice.momentary) do
+for i = 1, count do
+  local level = momentary[i]
   cut[i] = level > threshold_lufs and (level - threshold_lufs) * (1 - 1 / ratio) or 0
 end
-local SMOOTH = 5 -- readings either side: one second in all
-local ride, leveled = {}, {}
-for i, level in ipairs(voice.momentary) do
-  local sum, n = 0, 0
-  for j = math.max(1, i - SMOOTH), math.min(#cut, i + SMOOTH) do
-    sum, n = sum + cut[j], n + 1
+
+-- The gain at each reading: minus the cut averaged over a second around it (a running sum).
+local SMOOTH = 5 -- readings either side
+local gains, leveled = {}, {}
+local sum = 0
+for j = 1, math.min(count, SMOOTH) do
+  sum = sum + cut[j]
+end
+for i = 1, count do
+  local enter, leave = i + SMOOTH, i - SMOOTH - 1
+  if enter <= count then sum = sum + cut[enter] end
+  if leave >= 1 then sum = sum - cut[leave] end
+  local n = math.min(count, i + SMOOTH) - math.max(1, i - SMOOTH) + 1
+  gains[i] = -sum / n
+  leveled[i] = momentary[i] + gains[i]
+end
+
+-- Breakpoints at the windows' centres; where the gain holds still (quiet passages and
+-- pauses, where nothing is cut), only the ends of the stretch are kept.
+local ride = {}
+for i = 1, count do
+  local g = gains[i]
+  local flat_before = i > 1 and math.abs(g - gains[i - 1]) < 1e-9
+  local flat_after = i < count and math.abs(gains[i + 1] - g) < 1e-9
+  if not (flat_before and flat_after) then
+    ride[#ride + 1] = {0.2 + (i - 1) * 0.1, g}
   end
-  local gain = -sum / n
-  ride[#ride + 1] = {0.2 + (i - 1) * 0.1, gain} -- at the window's centre
-  leveled[i] = level + gain
 end
 local leveling_change = 0
-if #ride > 0 then
+if count > 0 then
   leveling_change = gated_mean(leveled) - gated_mean(voice.momentary)
 else
   ride = {{0, 0}} -- shorter than one window: nothing to level

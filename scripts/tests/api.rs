@@ -624,7 +624,7 @@ fn analysing_something_that_is_not_an_input_or_a_file_names_the_inputs() {
         text.contains("did you mean `mix`?") && text.contains("the inputs are: mix"),
         "{text}"
     );
-    let e = run_err("analyze('/etc')");
+    let e = run_err("analyze('nothing.wav')");
     assert!(e.to_string().contains("no input is bound"), "{e}");
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "not audio").unwrap();

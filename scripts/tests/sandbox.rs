@@ -497,10 +497,20 @@ fn files_are_read_only_through_analyze_and_presets_and_only_regular_ones() {
     assert_refused(
         &e,
         1,
-        "is neither an input nor an audio file next to the script",
+        "is neither an input nor an audio file in the script's folder",
     );
     let e = attack("local a = analyze('/etc/passwd')");
-    assert_refused(&e, 1, "cannot analyse");
+    assert_refused(
+        &e,
+        1,
+        "is neither an input nor an audio file in the script's folder",
+    );
+    let e = attack("local a = analyze('../../../../../../../../etc/passwd')");
+    assert_refused(
+        &e,
+        1,
+        "is neither an input nor an audio file in the script's folder",
+    );
     let e = attack("local p = chain.preset('/etc/passwd')");
     assert_refused(&e, 1, "a preset file is a .ron file");
 }

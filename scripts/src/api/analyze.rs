@@ -3,7 +3,7 @@
 //! length. Each file is decoded once per run, however often the script asks; the time it
 //! takes is left out of the script's time limit.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
 use mlua::{Function, Lua, Table, Value};
@@ -51,13 +51,23 @@ fn analyze(lua: &Lua, what: Value) -> mlua::Result<Table> {
     table(lua, &m)
 }
 
-/// The file `what` names: an input's file, or a regular file relative to the script.
+/// The file `what` names: an input's file, or a regular file in the script's folder (or
+/// below it: no absolute paths, no `..`).
 fn locate(call: &Call, session: &Session, what: &str) -> mlua::Result<PathBuf> {
     if let Some((_, path)) = session.inputs.iter().rev().find(|(n, _)| n == what) {
         return Ok(path.clone());
     }
-    let path = session.dir.as_deref().unwrap_or(Path::new(".")).join(what);
-    if path.is_file() {
+    let relative = Path::new(what);
+    let inside = relative.is_relative()
+        && relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    let path = session
+        .dir
+        .as_deref()
+        .unwrap_or(Path::new("."))
+        .join(relative);
+    if inside && path.is_file() {
         return Ok(path);
     }
     let names: Vec<&str> = session.inputs.iter().map(|(n, _)| n.as_str()).collect();
@@ -70,7 +80,7 @@ fn locate(call: &Call, session: &Session, what: &str) -> mlua::Result<PathBuf> {
         format!("the inputs are: {}", names.join(", "))
     };
     Err(call.error(format!(
-        "`{what}` is neither an input nor an audio file next to the script{hint}; {bound}"
+        "`{what}` is neither an input nor an audio file in the script's folder{hint}; {bound}"
     )))
 }
 
