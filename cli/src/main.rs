@@ -40,6 +40,10 @@ enum Command {
     Live(commands::live::Args),
     /// List audio hosts and devices with their channels, rates, formats and buffer sizes.
     Devices(commands::devices::Args),
+    /// Measure audio files: loudness, peaks, LRA, PLR, DC, clipping, phase, silence, format.
+    Analyze(commands::analyze::Args),
+    /// Master mixes to a loudness target and deliver streaming, CD and broadcast files.
+    Master(commands::master::Args),
     /// List the node catalog, or describe one node kind.
     Nodes {
         /// A node kind to describe.
@@ -68,6 +72,8 @@ fn main() -> ExitCode {
         Command::Play(args) => commands::play::run(args, cli.json),
         Command::Live(args) => commands::live::run(args, cli.json),
         Command::Devices(args) => commands::devices::run(args, cli.json),
+        Command::Analyze(args) => commands::analyze::run(args, cli.json),
+        Command::Master(args) => commands::master::run(args, cli.json),
         Command::Nodes { kind } => commands::nodes::run(kind.as_deref(), cli.json),
         Command::Demo { dir } => demo::run(dir, cli.json),
     };
