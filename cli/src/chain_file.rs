@@ -27,10 +27,24 @@ pub struct ScriptArgs {
     pub instructions_m: u64,
 }
 
+impl ScriptArgs {
+    /// These arguments with `--input NAME=FILE` bindings added.
+    pub fn with_inputs(mut self, inputs: &[(String, String)]) -> Self {
+        self.inputs = inputs
+            .iter()
+            .map(|(n, f)| (n.clone(), std::path::PathBuf::from(f)))
+            .collect();
+        self
+    }
+}
+
 /// Reads a chain description: `.ron` files, `.lua` recipes, or the name of a shipped preset.
 pub fn load_spec(reference: &str, script: &ScriptArgs) -> Result<ChainSpec> {
     let path = Path::new(reference);
-    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     match extension.as_deref() {
         Some("lua") => crate::script::run(path, script),
         Some("ron") => Ok(mixgraph_chains::load_file(path)?),

@@ -4,7 +4,10 @@ use mixgraph_engine::{AudioIoError, RenderError};
 
 /// Whether an error in the chain says the input (chain, file, argument) is bad.
 pub fn is_bad_input(cause: &(dyn std::error::Error + 'static)) -> bool {
-    if cause.is::<mixgraph_engine::ActivateError>() || cause.is::<mixgraph_chains::ChainError>() {
+    if cause.is::<mixgraph_engine::ActivateError>()
+        || cause.is::<mixgraph_chains::ChainError>()
+        || cause.is::<mixgraph_scripts::ScriptError>()
+    {
         return true;
     }
     if let Some(e) = cause.downcast_ref::<AudioIoError>() {
@@ -24,6 +27,9 @@ pub fn is_bad_input(cause: &(dyn std::error::Error + 'static)) -> bool {
 fn audio_io_is_bad_input(e: &AudioIoError) -> bool {
     !matches!(
         e,
-        AudioIoError::Io { .. } | AudioIoError::Encode { .. } | AudioIoError::Resampler { .. } | AudioIoError::Buffers { .. }
+        AudioIoError::Io { .. }
+            | AudioIoError::Encode { .. }
+            | AudioIoError::Resampler { .. }
+            | AudioIoError::Buffers { .. }
     )
 }

@@ -32,6 +32,8 @@ enum Command {
     Render(commands::render::Args),
     /// Validate a chain; print its inputs, outputs, compiled schedule, latency and buffers.
     Check(commands::check::Args),
+    /// Write the chain a Lua recipe builds (or any chain) as a RON preset.
+    Export(commands::export::Args),
     /// Print a chain's graph as Graphviz DOT.
     Graph(commands::graph::Args),
     /// Play files through a chain to a sound card, with a meter line; --watch swaps in edits.
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(args, cli.json),
         Command::Check(args) => commands::check::run(args, cli.json),
         Command::Graph(args) => commands::graph::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Play(args) => commands::play::run(args, cli.json),
         Command::Live(args) => commands::live::run(args, cli.json),
         Command::Devices(args) => commands::devices::run(args, cli.json),
@@ -81,8 +84,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
+            // Library errors often include their source's text already: print a cause only
+            // when it adds something.
+            let mut said = err.to_string();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !said.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    said.push_str(&text);
+                }
             }
             ExitCode::from(exit::status(&err) as u8)
         }

@@ -18,22 +18,36 @@ pub struct Args {
     /// Block size to compile for.
     #[arg(long, default_value_t = 1024)]
     pub block: usize,
+    /// Binds an input to a file, for a recipe that analyses its inputs (repeatable).
+    #[arg(short, long = "input", value_name = "NAME=FILE", value_parser = crate::chain_file::parse_binding)]
+    pub inputs: Vec<(String, String)>,
     #[command(flatten)]
     pub script: crate::commands::render::ScriptFlags,
 }
 
 /// Validates, compiles and prints.
 pub fn run(args: &Args, json_output: bool) -> Result<()> {
-    let chain = chain_file::load(&args.chain, &ScriptArgs::from(&args.script))?;
+    let chain = chain_file::load(
+        &args.chain,
+        &ScriptArgs::from(&args.script).with_inputs(&args.inputs),
+    )?;
     let rate = args.sample_rate.or(chain.sample_rate()).unwrap_or(48_000);
     let schedule = chain.compile(&CompileConfig::new(f64::from(rate), args.block))?;
-    let inputs: Vec<_> = schedule.inputs().iter().map(|p| (p.name.clone(), p.channels)).collect();
+    let inputs: Vec<_> = schedule
+        .inputs()
+        .iter()
+        .map(|p| (p.name.clone(), p.channels))
+        .collect();
     let outputs: Vec<_> = chain
         .outputs()
         .iter()
         .map(|o| {
             let port = schedule.outputs().iter().find(|p| p.name == o.name);
-            (o, port.map_or(0, |p| p.channels), port.map_or(0, |p| p.latency))
+            (
+                o,
+                port.map_or(0, |p| p.channels),
+                port.map_or(0, |p| p.latency),
+            )
         })
         .collect();
     if json_output {
@@ -58,14 +72,21 @@ pub fn run(args: &Args, json_output: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("{}: valid ({} nodes)", args.chain, chain.graph().node_count());
+    println!(
+        "{}: valid ({} nodes)",
+        args.chain,
+        chain.graph().node_count()
+    );
     println!("inputs:");
     for (name, channels) in &inputs {
         println!("  {name:<16} {channels} ch");
     }
     println!("outputs:");
     for (o, channels, latency) in &outputs {
-        let rate = o.format.sample_rate.map_or("session rate".to_string(), |r| format!("{r} Hz"));
+        let rate = o
+            .format
+            .sample_rate
+            .map_or("session rate".to_string(), |r| format!("{r} Hz"));
         println!(
             "  {:<16} {channels} ch, {}, {rate}, dither {:?}, latency {latency} frames",
             o.name,

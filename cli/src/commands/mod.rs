@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod check;
 pub mod devices;
+pub mod export;
 pub mod graph;
 pub mod live;
 pub mod master;

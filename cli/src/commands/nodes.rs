@@ -16,8 +16,14 @@ pub fn run(kind: Option<&str>, json: bool) -> Result<()> {
         Some(k) => match catalog.get(k) {
             Some(t) => vec![t.descriptor().clone()],
             None => {
-                let hint = catalog.closest(k).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-                return Err(BadInput(format!("unknown node kind `{k}`{hint} (run `mixgraph nodes` for the list)")).into());
+                let hint = catalog
+                    .closest(k)
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                return Err(BadInput(format!(
+                    "unknown node kind `{k}`{hint} (run `mixgraph nodes` for the list)"
+                ))
+                .into());
             }
         },
         None => catalog.iter().map(|t| t.descriptor().clone()).collect(),
@@ -50,7 +56,14 @@ pub fn run(kind: Option<&str>, json: bool) -> Result<()> {
 /// A node type described for people.
 pub fn describe(d: &NodeDescriptor) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{} ({})\n  {}\n  code: {}", d.kind, d.category.name(), d.doc, d.source);
+    let _ = writeln!(
+        s,
+        "{} ({})\n  {}\n  code: {}",
+        d.kind,
+        d.category.name(),
+        d.doc,
+        d.source
+    );
     let _ = writeln!(s, "  inputs:");
     if d.inputs.is_empty() {
         let _ = writeln!(s, "    (none)");
@@ -61,7 +74,12 @@ pub fn describe(d: &NodeDescriptor) -> String {
             (_, true) => "required",
             (_, false) => "optional",
         };
-        let _ = writeln!(s, "    {:<12} {} ({role})", p.name, p.describe_channels(d.inputs));
+        let _ = writeln!(
+            s,
+            "    {:<12} {} ({role})",
+            p.name,
+            p.describe_channels(d.inputs)
+        );
     }
     let _ = writeln!(s, "  outputs:");
     if d.outputs.is_empty() {
@@ -75,7 +93,14 @@ pub fn describe(d: &NodeDescriptor) -> String {
         let _ = writeln!(s, "    (none)");
     }
     for p in d.params {
-        let _ = writeln!(s, "    {:<18} {}\n    {:<18} {}", p.name, p.doc, "", p.describe_range());
+        let _ = writeln!(
+            s,
+            "    {:<18} {}\n    {:<18} {}",
+            p.name,
+            p.doc,
+            "",
+            p.describe_range()
+        );
     }
     s
 }
@@ -95,7 +120,13 @@ fn to_json(d: &NodeDescriptor) -> Value {
         .map(|p| {
             let mut v = json!({ "name": p.name, "doc": p.doc });
             match &p.kind {
-                ParamKind::Number { min, max, default, unit, smoothing_ms } => {
+                ParamKind::Number {
+                    min,
+                    max,
+                    default,
+                    unit,
+                    smoothing_ms,
+                } => {
                     v["type"] = json!("number");
                     v["min"] = json!(min);
                     v["max"] = json!(max);

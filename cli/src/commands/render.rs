@@ -77,14 +77,20 @@ pub struct Args {
 /// Renders the chain.
 pub fn run(args: &Args, json_output: bool) -> Result<()> {
     if args.block == 0 || args.block > 65_536 {
-        return Err(BadInput(format!("--block must be 1 to 65536 frames, found {}", args.block)).into());
+        return Err(BadInput(format!(
+            "--block must be 1 to 65536 frames, found {}",
+            args.block
+        ))
+        .into());
     }
-    let mut script = ScriptArgs::from(&args.script);
-    script.inputs = args.inputs.iter().map(|(n, f)| (n.clone(), PathBuf::from(f))).collect();
+    let script = ScriptArgs::from(&args.script).with_inputs(&args.inputs);
     let chain = chain_file::load(&args.chain, &script)?;
     let rate = args.sample_rate.or(chain.sample_rate());
     // Surface graph errors with their place in the chain file before touching any file.
-    chain.compile(&CompileConfig::new(f64::from(rate.unwrap_or(48_000)), args.block))?;
+    chain.compile(&CompileConfig::new(
+        f64::from(rate.unwrap_or(48_000)),
+        args.block,
+    ))?;
     let mut request = RenderRequest::new().block(args.block);
     if let Some(rate) = rate {
         request = request.sample_rate(rate);
@@ -102,12 +108,31 @@ pub fn run(args: &Args, json_output: bool) -> Result<()> {
     for (name, _) in &args.outputs {
         if !chain.outputs().iter().any(|o| o.name == *name) {
             let names: Vec<&str> = chain.outputs().iter().map(|o| o.name.as_str()).collect();
-            return Err(BadInput(format!("--output {name}=...: the chain has no output `{name}`; it has: {}", names.join(", "))).into());
+            return Err(BadInput(format!(
+                "--output {name}=...: the chain has no output `{name}`; it has: {}",
+                names.join(", ")
+            ))
+            .into());
         }
+    }
+    if request
+        .outputs
+        .iter()
+        .any(|(_, p, _)| p.starts_with(&args.out_dir))
+    {
+        std::fs::create_dir_all(&args.out_dir).map_err(|e| {
+            BadInput(format!(
+                "--out-dir {}: cannot create it: {e}",
+                args.out_dir.display()
+            ))
+        })?;
     }
     let report = render_with_progress(&chain, &request, json_output)?;
     if json_output {
-        println!("{}", serde_json::to_string_pretty(&report_json(&args.chain, &report))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&args.chain, &report))?
+        );
     } else {
         print!("{}", report::render_summary(&report));
     }
@@ -115,13 +140,19 @@ pub fn run(args: &Args, json_output: bool) -> Result<()> {
 }
 
 /// Renders with a progress bar when stderr is a terminal (and not in JSON mode).
-pub fn render_with_progress(chain: &mixgraph_chains::ValidChain, request: &RenderRequest, quiet: bool) -> Result<RenderReport> {
+pub fn render_with_progress(
+    chain: &mixgraph_chains::ValidChain,
+    request: &RenderRequest,
+    quiet: bool,
+) -> Result<RenderReport> {
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} rendering [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} rendering [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar
     });
