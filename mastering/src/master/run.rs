@@ -46,6 +46,9 @@ const AIM_FRACTION: f64 = 0.5;
 const SHARED_RENDER_DB: f64 = 0.005;
 /// A correction smaller than this, in dB, changes nothing.
 const NO_CHANGE_DB: f64 = 1e-6;
+/// The smallest slope of loudness over gain a secant step assumes (a limiter working very
+/// hard), so that a measurement's noise cannot send the gain far away.
+const MIN_SLOPE: f64 = 0.1;
 /// Slack on comparisons of measured peaks with the ceiling, in dB.
 const PEAK_SLACK_DB: f64 = 1e-9;
 
@@ -299,15 +302,52 @@ impl Run<'_> {
             GAIN_RANGE,
         );
         let settings = settings_at(gain);
-        let predicted = group
-            .predict(tracks, &settings, self.chain)
-            .max_reduction_db;
-        if let Some(limit) = self.options.max_gain_reduction_db {
-            if predicted > limit + PREDICTED_REDUCTION_SLACK_DB {
-                return Err(self.unreachable(group, tracks, &settings, predicted, target_lufs));
-            }
-        }
+        self.check_reduction(group, tracks, &settings, target_lufs)?;
         Ok(settings)
+    }
+
+    /// Fails when the model predicts more gain reduction for `settings` than allowed.
+    fn check_reduction(
+        &self,
+        group: &Group,
+        tracks: &[Track],
+        settings: &RenderSettings,
+        aimed_lufs: f64,
+    ) -> Result<(), MasterError> {
+        let predicted = group.predict(tracks, settings, self.chain).max_reduction_db;
+        match self.options.max_gain_reduction_db {
+            Some(limit) if predicted > limit + PREDICTED_REDUCTION_SLACK_DB => {
+                Err(self.unreachable(group, tracks, settings, predicted, aimed_lufs))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The gain that the last two renders of a deliverable, through the same limiter at
+    /// different gains, point to: a secant step on their measured loudness.
+    fn secant_gain(&self, group: &Group, d: usize, target_lufs: f64) -> Option<f64> {
+        let history = |back: usize| -> Option<(RenderSettings, f64)> {
+            let attempts: Vec<&Attempt> = group
+                .tracks
+                .iter()
+                .map(|&t| {
+                    let a = &self.attempts[t][d];
+                    a.len().checked_sub(back + 1).and_then(|i| a.get(i))
+                })
+                .collect::<Option<_>>()?;
+            let analyses: Vec<&Analysis> = attempts.iter().map(|a| &a.file.analysis).collect();
+            Some((attempts.first()?.settings, group_loudness(&analyses)))
+        };
+        let ((before, l0), (last, l1)) = (history(1)?, history(0)?);
+        let step = last.gain_db - before.gain_db;
+        let same_limiter =
+            before.limiting && last.limiting && before.ceiling_dbtp == last.ceiling_dbtp;
+        if !same_limiter || step.abs() < 1e-6 || !(l0.is_finite() && l1.is_finite()) {
+            return None;
+        }
+        // Limiting makes loudness grow slower than the gain, never faster or backwards.
+        let slope = ((l1 - l0) / step).clamp(MIN_SLOPE, 1.0);
+        Some((last.gain_db + (target_lufs - l1) / slope).clamp(GAIN_RANGE.0, GAIN_RANGE.1))
     }
 
     /// The error for a target that needs `needed_db` of gain reduction, with the loudness
@@ -579,8 +619,19 @@ impl Run<'_> {
                  corrected by the measured error"
             ));
         }
-        let aimed = target.integrated_lufs - bias;
-        let settings = self.settings_for(group, tracks, aimed, ceiling, limiting)?;
+        let settings = match self.secant_gain(group, d, target.integrated_lufs) {
+            // Two renders through the same limiter: their measured loudness gives the real
+            // slope of loudness over gain, which the model only estimates.
+            Some(gain_db) if limiting && old.limiting && ceiling == old.ceiling_dbtp => {
+                let settings = RenderSettings { gain_db, ..old };
+                self.check_reduction(group, tracks, &settings, target.integrated_lufs)?;
+                settings
+            }
+            _ => {
+                let aimed = target.integrated_lufs - bias;
+                self.settings_for(group, tracks, aimed, ceiling, limiting)?
+            }
+        };
         if settings.limiting && !limiting {
             reasons.push(
                 "the corrected gain lifts the peaks into the limiter: the limiter is engaged"
