@@ -16,13 +16,22 @@ fn refuses(chain_text: &str, needles: &[&str]) {
     let chain = chain(dir.path(), "bad.ron", chain_text);
     let before = files(dir.path());
     let out = mixgraph()
-        .args(["render", chain.to_str().unwrap(), "--out-dir", dir.path().to_str().unwrap()])
+        .args([
+            "render",
+            chain.to_str().unwrap(),
+            "--out-dir",
+            dir.path().to_str().unwrap(),
+        ])
         .arg("--input")
         .arg(format!("in={}", input.display()))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "status for {chain_text}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "status for {chain_text}\nstderr: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     for needle in needles {
         assert!(stderr.contains(needle), "missing `{needle}` in:\n{stderr}");
@@ -32,7 +41,10 @@ fn refuses(chain_text: &str, needles: &[&str]) {
 
 #[test]
 fn ron_syntax_error_names_file_line_and_column() {
-    refuses("Chain(\n  inputs: [\"in\"],\n  outputs: [\"out\"\n  connections: [],\n)", &["bad.ron", "4:"]);
+    refuses(
+        "Chain(\n  inputs: [\"in\"],\n  outputs: [\"out\"\n  connections: [],\n)",
+        &["bad.ron", "4:"],
+    );
 }
 
 #[test]
@@ -117,10 +129,19 @@ fn a_cycle_names_every_node_of_the_loop() {
 
 /// Renders the pass-through chain with `input` bound, expecting status 2 and `needles`.
 fn refuses_input(input: &Path, dir: &Path, needles: &[&str]) {
-    let chain = chain(dir, "thru.ron", r#"Chain(inputs: ["in"], outputs: ["out"], connections: [["in", "out"]])"#);
+    let chain = chain(
+        dir,
+        "thru.ron",
+        r#"Chain(inputs: ["in"], outputs: ["out"], connections: [["in", "out"]])"#,
+    );
     let before = files(dir);
     let out = mixgraph()
-        .args(["render", chain.to_str().unwrap(), "--out-dir", dir.to_str().unwrap()])
+        .args([
+            "render",
+            chain.to_str().unwrap(),
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ])
         .arg("--input")
         .arg(format!("in={}", input.display()))
         .output()
@@ -171,26 +192,41 @@ fn output_path_equal_to_an_input_path_is_refused_and_the_input_kept() {
     let input = dir.path().join("song.wav");
     write_i24(&input, 48_000, &[noise(1, 4800, 0.5)]);
     let original = std::fs::read(&input).unwrap();
-    let chain = chain(dir.path(), "thru.ron", r#"Chain(inputs: ["in"], outputs: ["out"], connections: [["in", "out"]])"#);
+    let chain = chain(
+        dir.path(),
+        "thru.ron",
+        r#"Chain(inputs: ["in"], outputs: ["out"], connections: [["in", "out"]])"#,
+    );
     let out = mixgraph()
         .args(["render", chain.to_str().unwrap()])
         .arg("--input")
         .arg(format!("in={}", input.display()))
         .arg("--output")
-        .arg(format!("out={}", dir.path().join(".").join("song.wav").display()))
+        .arg(format!(
+            "out={}",
+            dir.path().join(".").join("song.wav").display()
+        ))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("song.wav"), "{stderr}");
-    assert_eq!(std::fs::read(&input).unwrap(), original, "the input was changed");
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        original,
+        "the input was changed"
+    );
     assert_eq!(files(dir.path()), ["song.wav", "thru.ron"]);
 }
 
 #[test]
 fn unknown_command_line_names_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = mixgraph().args(["render", "no-such-chain.ron"]).current_dir(dir.path()).output().unwrap();
+    let out = mixgraph()
+        .args(["render", "no-such-chain.ron"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = mixgraph().args(["render", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -9,8 +9,16 @@ use common::*;
 fn pass_through_renders_a_24_bit_wav_whose_samples_equal_the_input() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.wav");
-    let codes = write_i24(&input, 44_100, &[noise(1, 30_000, 0.9), noise(2, 30_000, 0.5)]);
-    let chain = chain(dir.path(), "thru.ron", r#"Chain(inputs: ["in"], outputs: ["out"], connections: [["in", "out"]])"#);
+    let codes = write_i24(
+        &input,
+        44_100,
+        &[noise(1, 30_000, 0.9), noise(2, 30_000, 0.5)],
+    );
+    let chain = chain(
+        dir.path(),
+        "thru.ron",
+        r#"Chain(inputs: ["in"], outputs: ["out"], connections: [["in", "out"]])"#,
+    );
     let out = dir.path().join("out.wav");
     mixgraph()
         .args(["render", chain.to_str().unwrap(), "--input"])
@@ -20,7 +28,10 @@ fn pass_through_renders_a_24_bit_wav_whose_samples_equal_the_input() {
         .assert()
         .success();
     let (spec, got) = read_i32(&out);
-    assert_eq!((spec.bits_per_sample, spec.sample_rate, spec.channels), (24, 44_100, 2));
+    assert_eq!(
+        (spec.bits_per_sample, spec.sample_rate, spec.channels),
+        (24, 44_100, 2)
+    );
     assert_eq!(got, codes);
 }
 
@@ -34,7 +45,11 @@ fn three_stems_with_gains_and_pans_render_to_the_sum_computed_here() {
         ("vox", noise(5, len, 0.5), -10.0, 1.0),
     ];
     for (name, x, _, _) in &stems {
-        write_f32(&dir.path().join(format!("{name}.wav")), 48_000, &[x.clone()]);
+        write_f32(
+            &dir.path().join(format!("{name}.wav")),
+            48_000,
+            &[x.clone()],
+        );
     }
     let mut nodes = String::new();
     let mut paths = String::new();
@@ -49,9 +64,17 @@ fn three_stems_with_gains_and_pans_render_to_the_sum_computed_here() {
     );
     let chain = chain(dir.path(), "mix.ron", &text);
     let mut cmd = mixgraph();
-    cmd.args(["render", chain.to_str().unwrap(), "--out-dir", dir.path().to_str().unwrap()]);
+    cmd.args([
+        "render",
+        chain.to_str().unwrap(),
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     for (name, _, _, _) in &stems {
-        cmd.arg("--input").arg(format!("{name}={}", dir.path().join(format!("{name}.wav")).display()));
+        cmd.arg("--input").arg(format!(
+            "{name}={}",
+            dir.path().join(format!("{name}.wav")).display()
+        ));
     }
     cmd.assert().success();
     let (_, got) = read_f32(&dir.path().join("mix.wav"));
@@ -64,8 +87,16 @@ fn three_stems_with_gains_and_pans_render_to_the_sum_computed_here() {
             l += f64::from(x[n] as f32) * g * theta.cos();
             r += f64::from(x[n] as f32) * g * theta.sin();
         }
-        assert!((f64::from(got[0][n]) - l).abs() < 2e-6, "left frame {n}: {} vs {l}", got[0][n]);
-        assert!((f64::from(got[1][n]) - r).abs() < 2e-6, "right frame {n}: {} vs {r}", got[1][n]);
+        assert!(
+            (f64::from(got[0][n]) - l).abs() < 2e-6,
+            "left frame {n}: {} vs {l}",
+            got[0][n]
+        );
+        assert!(
+            (f64::from(got[1][n]) - r).abs() < 2e-6,
+            "right frame {n}: {} vs {r}",
+            got[1][n]
+        );
     }
 }
 
@@ -74,7 +105,9 @@ fn json_summary_reports_length_peak_and_meter_readings() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("sine.wav");
     // A 1 kHz sine at half scale: peak -6.02 dBFS.
-    let sine: Vec<f64> = (0..48_000).map(|n| 0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 48_000.0).sin()).collect();
+    let sine: Vec<f64> = (0..48_000)
+        .map(|n| 0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / 48_000.0).sin())
+        .collect();
     write_f32(&input, 48_000, &[sine.clone(), sine]);
     let chain = chain(
         dir.path(),
@@ -82,12 +115,22 @@ fn json_summary_reports_length_peak_and_meter_readings() {
         r#"Chain(inputs: ["in"], outputs: ["out"], nodes: [Node(name: "meter", kind: "peak_meter")], connections: [["in", "meter", "out"]])"#,
     );
     let out = mixgraph()
-        .args(["--json", "render", chain.to_str().unwrap(), "--out-dir", dir.path().to_str().unwrap()])
+        .args([
+            "--json",
+            "render",
+            chain.to_str().unwrap(),
+            "--out-dir",
+            dir.path().to_str().unwrap(),
+        ])
         .arg("--input")
         .arg(format!("in={}", input.display()))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["input_frames"], 48_000);
     assert!((v["length_seconds"].as_f64().unwrap() - 1.0).abs() < 1e-9);

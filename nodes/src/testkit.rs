@@ -2,7 +2,11 @@
 //! check the contract every node must keep (block-size invariance, reset, finite output,
 //! no slowdown on denormals). Also signal generators.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failure here is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failure here is a failed test"
+)]
 
 use std::sync::Arc;
 
@@ -34,11 +38,15 @@ pub fn graph_for(node: Arc<dyn NodeType>, params: &[(String, ParamValue)], input
     let d = node.descriptor().clone();
     let id = g.add_node("node", node, params).expect("params");
     for p in 0..inputs {
-        let i = g.add_node(format!("in{p}"), catalog.get("input").unwrap(), &[]).unwrap();
+        let i = g
+            .add_node(format!("in{p}"), catalog.get("input").unwrap(), &[])
+            .unwrap();
         g.connect_ports(i, 0, id, p).unwrap();
     }
     for p in 0..d.outputs.len() {
-        let o = g.add_node(format!("out{p}"), catalog.get("output").unwrap(), &[]).unwrap();
+        let o = g
+            .add_node(format!("out{p}"), catalog.get("output").unwrap(), &[])
+            .unwrap();
         g.connect_ports(id, p, o, 0).unwrap();
     }
     g
@@ -46,19 +54,36 @@ pub fn graph_for(node: Arc<dyn NodeType>, params: &[(String, ParamValue)], input
 
 /// Renders `node` over `inputs` (one entry per input port, all the same length) in blocks of
 /// `block` frames and returns every output port's audio, as many frames as the input.
-pub fn render(node: impl NodeType, params: &[(String, ParamValue)], inputs: &[PortAudio], sample_rate: f64, block: usize) -> Vec<PortAudio> {
+pub fn render(
+    node: impl NodeType,
+    params: &[(String, ParamValue)],
+    inputs: &[PortAudio],
+    sample_rate: f64,
+    block: usize,
+) -> Vec<PortAudio> {
     render_arc(Arc::new(node), params, inputs, sample_rate, block)
 }
 
 /// [`render`] for a shared node type.
-pub fn render_arc(node: Arc<dyn NodeType>, params: &[(String, ParamValue)], inputs: &[PortAudio], sample_rate: f64, block: usize) -> Vec<PortAudio> {
+pub fn render_arc(
+    node: Arc<dyn NodeType>,
+    params: &[(String, ParamValue)],
+    inputs: &[PortAudio],
+    sample_rate: f64,
+    block: usize,
+) -> Vec<PortAudio> {
     let g = graph_for(node, params, inputs.len());
     render_graph(&g, inputs, sample_rate, block)
 }
 
 /// Renders a graph whose inputs are named `in0`, `in1`... (fed from `inputs`, in that order)
 /// and returns its outputs in schedule order.
-pub fn render_graph(g: &Graph, inputs: &[PortAudio], sample_rate: f64, block: usize) -> Vec<PortAudio> {
+pub fn render_graph(
+    g: &Graph,
+    inputs: &[PortAudio],
+    sample_rate: f64,
+    block: usize,
+) -> Vec<PortAudio> {
     render_graph_with(g, inputs, sample_rate, block, |_, _| {})
 }
 
@@ -82,7 +107,11 @@ pub fn render_graph_with(
         .iter()
         .map(|port| port.name.trim_start_matches("in").parse::<usize>().unwrap())
         .collect();
-    let mut out: Vec<PortAudio> = s.outputs().iter().map(|o| vec![Vec::with_capacity(len); o.channels]).collect();
+    let mut out: Vec<PortAudio> = s
+        .outputs()
+        .iter()
+        .map(|o| vec![Vec::with_capacity(len); o.channels])
+        .collect();
     let mut pos = 0;
     while pos < len {
         let n = block.min(len - pos);
@@ -105,7 +134,10 @@ pub fn render_graph_with(
 
 /// Deterministic white noise in -1..1, `channels` x `len`.
 pub fn noise(seed: u64, channels: usize, len: usize) -> PortAudio {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
     (0..channels)
         .map(|_| {
             (0..len)
@@ -123,7 +155,9 @@ pub fn noise(seed: u64, channels: usize, len: usize) -> PortAudio {
 /// A sine of `amplitude` at `freq` Hz, `channels` identical channels.
 pub fn sine(freq: f64, sample_rate: f64, amplitude: f64, channels: usize, len: usize) -> PortAudio {
     let one: Vec<f32> = (0..len)
-        .map(|n| (amplitude * (2.0 * std::f64::consts::PI * freq * n as f64 / sample_rate).sin()) as f32)
+        .map(|n| {
+            (amplitude * (2.0 * std::f64::consts::PI * freq * n as f64 / sample_rate).sin()) as f32
+        })
         .collect();
     vec![one; channels]
 }
@@ -143,21 +177,40 @@ pub fn check_node_contract_arc(node: Arc<dyn NodeType>, params: &[(String, Param
 
 /// [`check_node_contract`] with noise of `channels[p]` channels on input port `p` (for nodes
 /// with mono inputs, or to check the mono path of a node that takes any count).
-pub fn check_node_contract_with_channels(node: impl NodeType, params: &[(String, ParamValue)], channels: &[usize]) {
+pub fn check_node_contract_with_channels(
+    node: impl NodeType,
+    params: &[(String, ParamValue)],
+    channels: &[usize],
+) {
     check_node_contract_with_channels_arc(Arc::new(node), params, channels);
 }
 
 /// [`check_node_contract_with_channels`] for a shared node type.
-pub fn check_node_contract_with_channels_arc(node: Arc<dyn NodeType>, params: &[(String, ParamValue)], channels: &[usize]) {
+pub fn check_node_contract_with_channels_arc(
+    node: Arc<dyn NodeType>,
+    params: &[(String, ParamValue)],
+    channels: &[usize],
+) {
     let d = node.descriptor().clone();
-    assert_eq!(channels.len(), d.inputs.len(), "`{}`: one channel count per input port", d.kind);
+    assert_eq!(
+        channels.len(),
+        d.inputs.len(),
+        "`{}`: one channel count per input port",
+        d.kind
+    );
     let len = 9000;
-    let inputs: Vec<PortAudio> = (0..d.inputs.len()).map(|p| noise(p as u64 + 7, channels[p], len)).collect();
+    let inputs: Vec<PortAudio> = (0..d.inputs.len())
+        .map(|p| noise(p as u64 + 7, channels[p], len))
+        .collect();
     let sr = 48_000.0;
     let reference = render_arc(node.clone(), params, &inputs, sr, 1);
     for block in [64, 1000, 4096] {
         let out = render_arc(node.clone(), params, &inputs, sr, block);
-        assert_eq!(out, reference, "`{}`: output at block size {block} differs from block size 1", d.kind);
+        assert_eq!(
+            out, reference,
+            "`{}`: output at block size {block} differs from block size 1",
+            d.kind
+        );
     }
     // reset: process, reset, process again -> identical.
     let g = graph_for(node.clone(), params, inputs.len());
@@ -189,14 +242,28 @@ pub fn check_node_contract_with_channels_arc(node: Arc<dyn NodeType>, params: &[
     let b = run(&mut s);
     assert_eq!(a, b, "`{}`: output after reset differs", d.kind);
     // Extremes of every numeric parameter give finite output, also on full-scale input.
-    let loud: Vec<PortAudio> = inputs.iter().map(|p| p.iter().map(|c| c.iter().map(|x| x.signum() * 1.0).collect()).collect()).collect();
+    let loud: Vec<PortAudio> = inputs
+        .iter()
+        .map(|p| {
+            p.iter()
+                .map(|c| c.iter().map(|x| x.signum() * 1.0).collect())
+                .collect()
+        })
+        .collect();
     for spec in d.params {
         if let ParamKind::Number { min, max, .. } = spec.kind {
             for v in [min, max] {
-                let mut ps: Vec<(String, ParamValue)> = params.iter().filter(|(n, _)| n != spec.name).cloned().collect();
+                let mut ps: Vec<(String, ParamValue)> = params
+                    .iter()
+                    .filter(|(n, _)| n != spec.name)
+                    .cloned()
+                    .collect();
                 ps.push(num(spec.name, v));
                 for input in [&inputs, &loud] {
-                    let short: Vec<PortAudio> = input.iter().map(|p| p.iter().map(|c| c[..2048].to_vec()).collect()).collect();
+                    let short: Vec<PortAudio> = input
+                        .iter()
+                        .map(|p| p.iter().map(|c| c[..2048].to_vec()).collect())
+                        .collect();
                     let out = render_arc(node.clone(), &ps, &short, sr, 256);
                     assert!(
                         out.iter().flatten().flatten().all(|x| x.is_finite()),

@@ -11,7 +11,13 @@ fn series(n: usize) -> Graph {
     let mut g = Graph::new();
     let mut prev = g.add_node("in", c.get("input").unwrap(), &[]).unwrap();
     for k in 0..n {
-        let id = g.add_node(format!("g{k}"), c.get("gain").unwrap(), &[("gain".into(), ParamValue::Number(-0.01))]).unwrap();
+        let id = g
+            .add_node(
+                format!("g{k}"),
+                c.get("gain").unwrap(),
+                &[("gain".into(), ParamValue::Number(-0.01))],
+            )
+            .unwrap();
         g.connect_ports(prev, 0, id, 0).unwrap();
         prev = id;
     }
@@ -25,9 +31,13 @@ fn strips(strips: usize, per_strip: usize) -> Graph {
     let mut g = Graph::new();
     let out = g.add_node("out", c.get("output").unwrap(), &[]).unwrap();
     for s in 0..strips {
-        let mut prev = g.add_node(format!("in{s}"), c.get("input").unwrap(), &[]).unwrap();
+        let mut prev = g
+            .add_node(format!("in{s}"), c.get("input").unwrap(), &[])
+            .unwrap();
         for k in 0..per_strip {
-            let id = g.add_node(format!("s{s}g{k}"), c.get("gain").unwrap(), &[]).unwrap();
+            let id = g
+                .add_node(format!("s{s}g{k}"), c.get("gain").unwrap(), &[])
+                .unwrap();
             g.connect_ports(prev, 0, id, 0).unwrap();
             prev = id;
         }
@@ -40,10 +50,14 @@ fn bench(c: &mut Criterion) {
     let config = CompileConfig::new(48_000.0, 1024);
     let chain = series(10_000);
     assert_eq!(chain.node_count(), 10_002);
-    c.bench_function("compile 10,000-node series chain", |b| b.iter(|| compile(&chain, &config).unwrap()));
+    c.bench_function("compile 10,000-node series chain", |b| {
+        b.iter(|| compile(&chain, &config).unwrap())
+    });
     let wide = strips(100, 99);
     assert_eq!(wide.node_count(), 10_001);
-    c.bench_function("compile 100 strips x 99 nodes into one sum", |b| b.iter(|| compile(&wide, &config).unwrap()));
+    c.bench_function("compile 100 strips x 99 nodes into one sum", |b| {
+        b.iter(|| compile(&wide, &config).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -15,13 +15,13 @@ mod measurements;
 mod silence;
 mod spectrum;
 
-pub(crate) use gating::gated_loudness;
 pub use album::{AlbumAnalysis, AlbumTrack};
 pub use analyzer::Analyzer;
 pub use channel_stats::ChannelStats;
 pub use config::AnalyzerConfig;
 pub use correlation::{PhaseCorrelation, WindowCorrelation};
 pub use file::{FileAnalysis, analyze_file, analyze_file_with};
+pub(crate) use gating::gated_loudness;
 pub use loudness::LevelPoint;
 pub use measurements::Analysis;
 pub use spectrum::Spectrum;
