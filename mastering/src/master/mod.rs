@@ -9,15 +9,19 @@
 //!            +------ corrected gain / ceiling <-- measured off target <-----+
 //! ```
 
+mod assemble;
 pub mod deliverable;
 pub mod error;
 pub mod events;
 pub mod graph_copy;
+mod group;
+mod inputs;
 pub mod limiter_model;
 pub mod master_chain;
 pub mod options;
 pub mod parallel;
 pub mod peak_scan;
+mod planning;
 pub mod report;
 pub mod run;
 pub mod settings;
@@ -25,6 +29,7 @@ pub mod solver;
 pub mod staging;
 pub mod track;
 
+pub use assemble::REPORT_FILE;
 pub use deliverable::Deliverable;
 pub use error::MasterError;
 pub use events::MasterEvent;
@@ -33,7 +38,7 @@ pub use options::MasterOptions;
 pub use report::{
     AlbumDeliverableReport, AttemptReport, DeliverableReport, MasterReport, Processing, TrackReport,
 };
-pub use run::{REPORT_FILE, master};
+pub use run::master;
 pub use settings::RenderSettings;
 
 /// The shipped mastering chain used when none is given.
