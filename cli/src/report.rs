@@ -24,7 +24,11 @@ pub fn render_summary(r: &RenderReport) -> String {
         let _ = writeln!(s, "note: {n}");
     }
     if r.faults > 0 {
-        let _ = writeln!(s, "warning: {} non-finite samples were replaced by silence", r.faults);
+        let _ = writeln!(
+            s,
+            "warning: {} non-finite samples were replaced by silence",
+            r.faults
+        );
     }
     for o in &r.outputs {
         let _ = writeln!(
@@ -43,10 +47,21 @@ pub fn render_summary(r: &RenderReport) -> String {
         for reading in &node.readings {
             match &reading.value {
                 ReadingValue::Scalar(v) => {
-                    let _ = writeln!(s, "    {:<22} {:>9.2} {}", reading.name, v, reading.unit.symbol());
+                    let _ = writeln!(
+                        s,
+                        "    {:<22} {:>9.2} {}",
+                        reading.name,
+                        v,
+                        reading.unit.symbol()
+                    );
                 }
                 ReadingValue::Series { x, .. } => {
-                    let _ = writeln!(s, "    {:<22} {} points (see --json)", reading.name, x.len());
+                    let _ = writeln!(
+                        s,
+                        "    {:<22} {} points (see --json)",
+                        reading.name,
+                        x.len()
+                    );
                 }
             }
         }
@@ -68,7 +83,10 @@ pub fn readings_json(readings: &[NodeReadings]) -> Value {
                             ReadingValue::Scalar(v) => crate::commands::render::finite(*v),
                             ReadingValue::Series { x, y } => json!({"x": x, "y": y}),
                         };
-                        (r.name.to_string(), json!({"value": v, "unit": r.unit.symbol()}))
+                        (
+                            r.name.to_string(),
+                            json!({"value": v, "unit": r.unit.symbol()}),
+                        )
                     })
                     .collect();
                 json!({"node": n.node, "kind": n.kind, "readings": values})

@@ -19,9 +19,18 @@ const BARS: usize = 4;
 const ROOTS: [i32; 4] = [57, 53, 48, 55];
 /// The lead melody: (start in beats, length in beats, MIDI note).
 const MELODY: [(f64, f64, i32); 12] = [
-    (0.0, 1.0, 76), (1.0, 0.5, 74), (1.5, 0.5, 72), (2.0, 2.0, 69),
-    (4.0, 1.0, 72), (5.0, 1.0, 74), (6.0, 2.0, 77), (8.0, 1.5, 76),
-    (9.5, 0.5, 74), (10.0, 2.0, 72), (12.0, 2.0, 71), (14.0, 2.0, 69),
+    (0.0, 1.0, 76),
+    (1.0, 0.5, 74),
+    (1.5, 0.5, 72),
+    (2.0, 2.0, 69),
+    (4.0, 1.0, 72),
+    (5.0, 1.0, 74),
+    (6.0, 2.0, 77),
+    (8.0, 1.5, 76),
+    (9.5, 0.5, 74),
+    (10.0, 2.0, 72),
+    (12.0, 2.0, 71),
+    (14.0, 2.0, 69),
 ];
 
 fn midi_hz(note: i32) -> f64 {
@@ -47,7 +56,12 @@ impl Noise {
 
 /// All four stems at `sample_rate`.
 pub fn session(sample_rate: f64) -> Vec<Stem> {
-    vec![drums(sample_rate), bass(sample_rate), chords(sample_rate), lead(sample_rate)]
+    vec![
+        drums(sample_rate),
+        bass(sample_rate),
+        chords(sample_rate),
+        lead(sample_rate),
+    ]
 }
 
 fn beat_frames(sample_rate: f64) -> f64 {
@@ -78,7 +92,8 @@ fn drums(sr: f64) -> Stem {
         if b % 2 == 1 {
             for n in 0..(0.25 * sr) as usize {
                 let t = n as f64 / sr;
-                let v = 0.35 * (2.0 * PI * 190.0 * t).sin() * (-t * 25.0).exp() + 0.4 * noise.next() * (-t * 18.0).exp();
+                let v = 0.35 * (2.0 * PI * 190.0 * t).sin() * (-t * 25.0).exp()
+                    + 0.4 * noise.next() * (-t * 18.0).exp();
                 add(&mut l, &mut r, start + n, v, 0.15);
             }
         }
@@ -95,7 +110,10 @@ fn drums(sr: f64) -> Stem {
             }
         }
     }
-    Stem { name: "drums", channels: [l, r] }
+    Stem {
+        name: "drums",
+        channels: [l, r],
+    }
 }
 
 fn bass(sr: f64) -> Stem {
@@ -111,7 +129,9 @@ fn bass(sr: f64) -> Stem {
             for n in 0..dur {
                 let t = n as f64 / sr;
                 // A band-limited-ish saw (first 8 harmonics) through a one-pole low-pass.
-                let saw: f64 = (1..=8).map(|k| (2.0 * PI * f * k as f64 * t).sin() / k as f64).sum();
+                let saw: f64 = (1..=8)
+                    .map(|k| (2.0 * PI * f * k as f64 * t).sin() / k as f64)
+                    .sum();
                 let env = (1.0 - (-t * 200.0).exp()) * (-t * 3.0).exp();
                 lp += 0.15 * (saw * env * 0.35 - lp);
                 if let Some(o) = out.get_mut(start + n) {
@@ -120,7 +140,10 @@ fn bass(sr: f64) -> Stem {
             }
         }
     }
-    Stem { name: "bass", channels: [out.clone(), out] }
+    Stem {
+        name: "bass",
+        channels: [out.clone(), out],
+    }
 }
 
 fn chords(sr: f64) -> Stem {
@@ -140,8 +163,14 @@ fn chords(sr: f64) -> Stem {
             for (i, note) in notes.iter().enumerate() {
                 let f = midi_hz(*note);
                 // Two slightly detuned partial stacks, one per side: a wide pad.
-                let a = (1..=4).map(|k| (2.0 * PI * f * 1.002 * k as f64 * t + i as f64).sin() / (k * k) as f64).sum::<f64>();
-                let b = (1..=4).map(|k| (2.0 * PI * f * 0.998 * k as f64 * t).sin() / (k * k) as f64).sum::<f64>();
+                let a = (1..=4)
+                    .map(|k| {
+                        (2.0 * PI * f * 1.002 * k as f64 * t + i as f64).sin() / (k * k) as f64
+                    })
+                    .sum::<f64>();
+                let b = (1..=4)
+                    .map(|k| (2.0 * PI * f * 0.998 * k as f64 * t).sin() / (k * k) as f64)
+                    .sum::<f64>();
                 vl += a;
                 vr += b;
             }
@@ -151,7 +180,10 @@ fn chords(sr: f64) -> Stem {
             }
         }
     }
-    Stem { name: "chords", channels: [l, r] }
+    Stem {
+        name: "chords",
+        channels: [l, r],
+    }
 }
 
 fn lead(sr: f64) -> Stem {
@@ -175,7 +207,10 @@ fn lead(sr: f64) -> Stem {
             }
         }
     }
-    Stem { name: "lead", channels: [out.clone(), out] }
+    Stem {
+        name: "lead",
+        channels: [out.clone(), out],
+    }
 }
 
 /// Adds `v` to both channels at frame `n`, panned by `pan` (-1 left .. 1 right).
@@ -197,7 +232,8 @@ mod tests {
             for ch in &stem.channels {
                 assert_eq!(ch.len(), length(44_100.0));
                 let peak = ch.iter().fold(0f32, |m, x| m.max(x.abs()));
-                let rms = (ch.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / ch.len() as f64).sqrt();
+                let rms = (ch.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / ch.len() as f64)
+                    .sqrt();
                 assert!(peak < 1.0, "{} peaks at {peak}", stem.name);
                 assert!(rms > 0.01, "{} is nearly silent (rms {rms})", stem.name);
             }
