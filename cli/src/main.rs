@@ -51,7 +51,8 @@ enum Command {
         /// A node kind to describe.
         kind: Option<String>,
     },
-    /// Synthesize a multitrack session, mix it with a shipped chain, and write it all to DIR.
+    /// Synthesize a multitrack session, mix it, master it to streaming, CD and broadcast
+    /// deliverables with reports and plots, and write it all to DIR.
     Demo {
         /// Folder for the stems, the mix and the report.
         #[arg(default_value = "demo-out")]
