@@ -98,7 +98,15 @@ impl LoudnessProfile {
                 let sum: f64 = energies
                     .iter()
                     .zip(reductions)
-                    .map(|(&e, &r)| f64::from(e) * 10f64.powf(-r / 10.0))
+                    .map(|(&e, &r)| {
+                        let e = f64::from(e);
+                        // Most chunks are not limited: spare them the power.
+                        if r > 0.0 {
+                            e * 10f64.powf(-r / 10.0)
+                        } else {
+                            e
+                        }
+                    })
                     .sum();
                 sum * gain_power / self.sub_block_frames as f64
             })
