@@ -48,7 +48,7 @@ fn three_stems_with_gains_and_pans_render_to_the_sum_computed_here() {
         write_f32(
             &dir.path().join(format!("{name}.wav")),
             48_000,
-            &[x.clone()],
+            std::slice::from_ref(x),
         );
     }
     let mut nodes = String::new();

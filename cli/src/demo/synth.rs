@@ -121,8 +121,8 @@ fn bass(sr: f64) -> Stem {
     let beat = beat_frames(sr);
     let mut out = vec![0.0f32; len];
     let mut lp = 0.0;
-    for bar in 0..BARS {
-        let f = midi_hz(ROOTS[bar] - 24);
+    for (bar, root) in ROOTS.iter().enumerate().take(BARS) {
+        let f = midi_hz(root - 24);
         for eighth in 0..8 {
             let start = ((bar * 4) as f64 * beat + eighth as f64 * beat / 2.0) as usize;
             let dur = (beat / 2.0 * 0.9) as usize;
