@@ -1,6 +1,8 @@
 //! Every kind of bad input gets a clear message (which file, where, what was expected, what
 //! was found), exit status 2, no panic, and no output file left behind.
 
+#![allow(clippy::unwrap_used, reason = "test setup: a failure is a failed test")]
+
 mod common;
 
 use std::path::Path;

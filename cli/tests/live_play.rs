@@ -3,6 +3,7 @@
 //! raw file, which must equal `mixgraph render` of the same chain and input.
 
 #![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, reason = "test setup: a failure is a failed test")]
 
 mod common;
 

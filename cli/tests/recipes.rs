@@ -1,6 +1,8 @@
 //! Lua recipes through the CLI: `render recipe.lua` works like a RON chain, and
 //! `export recipe.lua -o preset.ron` writes a preset that renders identically.
 
+#![allow(clippy::unwrap_used, reason = "test setup: a failure is a failed test")]
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! `mixgraph render` end to end: exact pass-through, an exact mix of stems, meters in the
 //! summary, and JSON output.
 
+#![allow(clippy::unwrap_used, reason = "test setup: a failure is a failed test")]
+
 mod common;
 
 use common::*;
