@@ -32,4 +32,4 @@ pub use origin::Origin;
 pub use save::save;
 pub use spec::{ChainSpec, Dither, Endpoint, InputSpec, NodeSpec, OutputSpec, SampleFormat};
 pub use valid::{BuiltChain, InputDecl, OutputDecl, ValidChain};
-pub use validate::validate;
+pub use validate::{param_error, validate};

@@ -11,6 +11,7 @@ pub(crate) mod flatten;
 pub(crate) mod include;
 pub(crate) mod names;
 pub(crate) mod params;
+pub use params::param_error;
 pub(crate) mod site;
 pub(crate) mod suggest;
 pub(crate) mod unit;

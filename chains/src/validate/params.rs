@@ -20,8 +20,7 @@ pub(crate) fn check(
     for (name, value) in params {
         let at = || site.at(&[Step::Field("params"), Step::Key(name.clone())]);
         let spec = d.param(name).ok_or_else(|| unknown(node, d, name, at()))?;
-        spec.check(value)
-            .map_err(|e| from_param_error(node, e, at()))?;
+        spec.check(value).map_err(|e| param_error(node, e, at()))?;
     }
     for spec in d.params {
         if spec.default_value().is_none() && !params.iter().any(|(n, _)| n == spec.name) {
@@ -65,7 +64,7 @@ pub(crate) fn check(
             }
             previous = p.time;
             spec.check(&ParamValue::Number(p.value))
-                .map_err(|e| from_param_error(node, e, at()))?;
+                .map_err(|e| param_error(node, e, at()))?;
         }
     }
     Ok(())
@@ -82,7 +81,9 @@ fn unknown(node: &str, d: &NodeDescriptor, param: &str, at: crate::error::Locati
     }
 }
 
-fn from_param_error(node: &str, e: ParamError, at: crate::error::Location) -> ChainError {
+/// The chain error for a parameter value that does not fit its description, at `at`: used
+/// by validation and by the Lua host, so both report the same way.
+pub fn param_error(node: &str, e: ParamError, at: crate::error::Location) -> ChainError {
     let node = node.to_string();
     match e {
         ParamError::OutOfRange {

@@ -8,7 +8,6 @@
 )]
 
 use mixgraph_chains::{ChainError, Location};
-use mixgraph_engine::param::ParamError;
 use mixgraph_engine::{AutomationLane, NodeDescriptor, ParamKind, ParamSpec, ParamValue};
 
 use crate::api::suggest::closest;
@@ -39,7 +38,7 @@ pub(crate) fn value(
 ) -> Result<(), ChainError> {
     spec.check(value)
         .map(|_| ())
-        .map_err(|e| from_param_error(node, e, at))
+        .map_err(|e| mixgraph_chains::param_error(node, e, at.clone()))
 }
 
 /// The first parameter without default (a file path) that `given` leaves out.
@@ -126,56 +125,4 @@ pub(crate) fn lane(
         }
     }
     Ok(())
-}
-
-fn from_param_error(node: &str, e: ParamError, at: &Location) -> ChainError {
-    let at = at.clone();
-    let node = node.to_string();
-    match e {
-        ParamError::OutOfRange {
-            param,
-            value,
-            min,
-            max,
-            unit,
-        } => ChainError::ParamOutOfRange {
-            at,
-            node,
-            param,
-            value,
-            min,
-            max,
-            unit,
-        },
-        ParamError::UnknownChoice {
-            param,
-            found,
-            options,
-        } => ChainError::UnknownOption {
-            at,
-            node,
-            param,
-            suggestion: closest(&found, options.iter().map(String::as_str)),
-            found,
-            options,
-        },
-        ParamError::WrongType {
-            param,
-            expected,
-            found,
-        } => ChainError::ParamWrongType {
-            at,
-            node,
-            param,
-            expected,
-            found,
-        },
-        other => ChainError::ParamWrongType {
-            at,
-            node,
-            param: String::new(),
-            expected: "a valid value".to_string(),
-            found: other.to_string(),
-        },
-    }
 }
