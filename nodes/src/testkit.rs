@@ -299,3 +299,54 @@ pub fn amplitude_at(signal: &[f32], freq: f64, sample_rate: f64) -> f64 {
     let b = (xc * ss - xs * sc) / det;
     a.hypot(b)
 }
+
+/// Allocations made while `node` processes half a second of stereo noise (scaled by `level`)
+/// on each of its `ports` inputs in uneven block sizes (1 to 1024 frames), with `changes`
+/// (parameter name, value) applied one after another between blocks. Counts only when the
+/// test binary installs [`mixgraph_engine::alloc_counter::CountingAllocator`] as its global
+/// allocator.
+pub fn allocations_while_processing(
+    node: Arc<dyn NodeType>,
+    params: &[(String, ParamValue)],
+    ports: usize,
+    changes: &[(&str, f64)],
+    level: f32,
+) -> u64 {
+    use mixgraph_engine::alloc_counter;
+    let d = node.descriptor().clone();
+    let changes: Vec<(usize, f64)> = changes
+        .iter()
+        .map(|(name, v)| (d.params.iter().position(|p| p.name == *name).unwrap(), *v))
+        .collect();
+    let g = graph_for(node, params, ports);
+    let mut config = CompileConfig::new(48_000.0, 1024);
+    for p in 0..ports {
+        config.input_channels.insert(format!("in{p}"), 2);
+    }
+    let mut s = compile(&g, &config).unwrap();
+    let index = s.node_index("node").unwrap();
+    let x: Vec<Vec<f32>> = noise(3, 2, 1024)
+        .into_iter()
+        .map(|c| c.into_iter().map(|v| level * v).collect())
+        .collect();
+    let blocks = [1024, 1, 37, 512, 480, 3];
+    alloc_counter::reset();
+    alloc_counter::watch(true);
+    let (mut done, mut k) = (0, 0);
+    while done < 24_000 {
+        let n = blocks[k % blocks.len()];
+        for slot in 0..ports {
+            for (ch, data) in x.iter().enumerate() {
+                s.input_buffer(slot, ch)[..n].copy_from_slice(&data[..n]);
+            }
+        }
+        s.process(n);
+        if let Some(&(param, value)) = changes.get(k % 8) {
+            s.set_param(index, param, value);
+        }
+        done += n;
+        k += 1;
+    }
+    alloc_counter::watch(false);
+    alloc_counter::count()
+}

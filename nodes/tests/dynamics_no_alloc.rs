@@ -8,58 +8,12 @@
 use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 use std::sync::Arc;
 
-use mixgraph_engine::{CompileConfig, NodeType, ParamValue, compile};
+use mixgraph_engine::{NodeType, ParamValue};
 use mixgraph_nodes::testkit::{self, flag, num};
 use mixgraph_nodes::{dynamics, tone};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-/// Allocations made while `node` processes half a second of loud stereo noise on each of
-/// its `ports` inputs in uneven blocks, with `changes` applied one after another.
-fn allocations(
-    node: Arc<dyn NodeType>,
-    params: &[(String, ParamValue)],
-    ports: usize,
-    changes: &[(&str, f64)],
-) -> u64 {
-    let d = node.descriptor().clone();
-    let changes: Vec<(usize, f64)> = changes
-        .iter()
-        .map(|(name, v)| (d.params.iter().position(|p| p.name == *name).unwrap(), *v))
-        .collect();
-    let g = testkit::graph_for(node, params, ports);
-    let mut config = CompileConfig::new(48_000.0, 1024);
-    for p in 0..ports {
-        config.input_channels.insert(format!("in{p}"), 2);
-    }
-    let mut s = compile(&g, &config).unwrap();
-    let index = s.node_index("node").unwrap();
-    let x: Vec<Vec<f32>> = testkit::noise(3, 2, 1024)
-        .into_iter()
-        .map(|c| c.into_iter().map(|v| 2.0 * v).collect())
-        .collect();
-    let blocks = [1024, 1, 37, 512, 480, 3];
-    alloc_counter::reset();
-    alloc_counter::watch(true);
-    let (mut done, mut k) = (0, 0);
-    while done < 24_000 {
-        let n = blocks[k % blocks.len()];
-        for slot in 0..ports {
-            for (ch, data) in x.iter().enumerate() {
-                s.input_buffer(slot, ch)[..n].copy_from_slice(&data[..n]);
-            }
-        }
-        s.process(n);
-        if let Some(&(param, value)) = changes.get(k % 8) {
-            s.set_param(index, param, value);
-        }
-        done += n;
-        k += 1;
-    }
-    alloc_counter::watch(false);
-    alloc_counter::count()
-}
 
 /// A node, its parameters, its connected input ports, and the changes applied while it runs.
 type Case = (
@@ -128,7 +82,7 @@ fn dynamics_and_tone_nodes_process_without_allocating() {
     for (node, params, ports, changes) in cases {
         let kind = node.descriptor().kind;
         assert_eq!(
-            allocations(node, &params, ports, &changes),
+            testkit::allocations_while_processing(node, &params, ports, &changes, 2.0),
             0,
             "`{kind}` allocated while processing"
         );

@@ -7,50 +7,12 @@
 use mixgraph_engine::alloc_counter::{self, CountingAllocator};
 use std::sync::Arc;
 
-use mixgraph_engine::{CompileConfig, NodeType, ParamValue, compile};
+use mixgraph_engine::{NodeType, ParamValue};
 use mixgraph_nodes::filter;
 use mixgraph_nodes::testkit::{self, num, text};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-/// Allocations made while `node` processes half a second of stereo noise in uneven blocks,
-/// with `changes` (parameter name, value) applied one after another along the way.
-fn allocations(
-    node: Arc<dyn NodeType>,
-    params: &[(String, ParamValue)],
-    changes: &[(&str, f64)],
-) -> u64 {
-    let d = node.descriptor().clone();
-    let changes: Vec<(usize, f64)> = changes
-        .iter()
-        .map(|(name, v)| (d.params.iter().position(|p| p.name == *name).unwrap(), *v))
-        .collect();
-    let g = testkit::graph_for(node, params, 1);
-    let mut config = CompileConfig::new(48_000.0, 1024);
-    config.input_channels.insert("in0".to_string(), 2);
-    let mut s = compile(&g, &config).unwrap();
-    let index = s.node_index("node").unwrap();
-    let x = testkit::noise(3, 2, 1024);
-    let blocks = [1024, 1, 37, 512, 480, 3];
-    alloc_counter::reset();
-    alloc_counter::watch(true);
-    let (mut done, mut k) = (0, 0);
-    while done < 24_000 {
-        let n = blocks[k % blocks.len()];
-        for (ch, data) in x.iter().enumerate() {
-            s.input_buffer(0, ch)[..n].copy_from_slice(&data[..n]);
-        }
-        s.process(n);
-        if let Some(&(param, value)) = changes.get(k % 8) {
-            s.set_param(index, param, value);
-        }
-        done += n;
-        k += 1;
-    }
-    alloc_counter::watch(false);
-    alloc_counter::count()
-}
 
 /// A node, its parameters, and the changes applied while it runs.
 type Case = (
@@ -131,7 +93,7 @@ fn filter_nodes_process_without_allocating() {
     for (node, params, changes) in cases {
         let kind = node.descriptor().kind;
         assert_eq!(
-            allocations(node, &params, &changes),
+            testkit::allocations_while_processing(node, &params, 1, &changes, 1.0),
             0,
             "`{kind}` allocated while processing"
         );
