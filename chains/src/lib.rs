@@ -32,4 +32,5 @@ pub use origin::Origin;
 pub use save::save;
 pub use spec::{ChainSpec, Dither, Endpoint, InputSpec, NodeSpec, OutputSpec, SampleFormat};
 pub use valid::{BuiltChain, InputDecl, OutputDecl, ValidChain};
+pub use validate::names::problem as name_problem;
 pub use validate::{param_error, validate};

@@ -27,39 +27,25 @@ impl Preset {
     }
 }
 
-static PRESETS: &[Preset] = &[
-    Preset {
-        name: "drum-bus",
-        text: include_str!("../presets/drum-bus.ron"),
-    },
-    Preset {
-        name: "master-cd",
-        text: include_str!("../presets/master-cd.ron"),
-    },
-    Preset {
-        name: "master-default",
-        text: include_str!("../presets/master-default.ron"),
-    },
-    Preset {
-        name: "master-streaming",
-        text: include_str!("../presets/master-streaming.ron"),
-    },
-    Preset {
-        name: "mix-basic",
-        text: include_str!("../presets/mix-basic.ron"),
-    },
-    Preset {
-        name: "mix-bus-reverb",
-        text: include_str!("../presets/mix-bus-reverb.ron"),
-    },
-    Preset {
-        name: "stems-to-master",
-        text: include_str!("../presets/stems-to-master.ron"),
-    },
-    Preset {
-        name: "vocal-strip",
-        text: include_str!("../presets/vocal-strip.ron"),
-    },
+/// Builds the table from the file names in `chains/presets/` (without `.ron`).
+macro_rules! presets {
+    ($($name:literal),* $(,)?) => {
+        &[$(Preset {
+            name: $name,
+            text: include_str!(concat!("../presets/", $name, ".ron")),
+        }),*]
+    };
+}
+
+static PRESETS: &[Preset] = presets![
+    "drum-bus",
+    "master-cd",
+    "master-default",
+    "master-streaming",
+    "mix-basic",
+    "mix-bus-reverb",
+    "stems-to-master",
+    "vocal-strip",
 ];
 
 /// Every shipped chain, sorted by name.

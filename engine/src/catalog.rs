@@ -57,17 +57,20 @@ impl Catalog {
     }
 }
 
-/// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
+/// The candidate closest to `name` by edit distance, if close enough to be a likely typo; ties
+/// go to the candidate nearest in length, then to the first listed, so a suggestion never
+/// depends on hash order.
 pub fn closest_name<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let length = name.chars().count();
     candidates
         .into_iter()
         .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
+        .min_by_key(|(d, c)| (*d, c.chars().count().abs_diff(length)))
         .map(|(_, c)| c)
 }
 
@@ -105,5 +108,8 @@ mod tests {
         assert_eq!(closest_name("compresor", names), Some("compressor"));
         assert_eq!(closest_name("Limiter", names), Some("limiter"));
         assert_eq!(closest_name("reverb", names), None);
+        // `gian` is two edits from both `in` and `gain`: the nearer length wins, in any order.
+        assert_eq!(closest_name("gian", ["in", "gain", "out"]), Some("gain"));
+        assert_eq!(closest_name("gian", ["gain", "in"]), Some("gain"));
     }
 }

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use crate::limits::MAX_NAME_BYTES;
 use crate::spec::NodeSpec;
 
-/// Why a name cannot be used, if it cannot.
-pub(crate) fn problem(name: &str) -> Option<&'static str> {
+/// Why a name cannot be used as a node, input or output name, if it cannot (the rules of
+/// `chains/README.md`, Names).
+pub fn problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         Some("a name cannot be empty")
     } else if name.len() > MAX_NAME_BYTES {

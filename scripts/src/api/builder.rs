@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use mixgraph_chains::limits::{MAX_CONNECTIONS, MAX_NAME_BYTES, MAX_NODES};
+use mixgraph_chains::limits::{MAX_CONNECTIONS, MAX_NODES};
+use mixgraph_chains::name_problem;
 use mixgraph_chains::{
     ChainError, ChainSpec, Endpoint, InputSpec, Location, NodeSpec, Origin, OutputSpec, presets,
 };
@@ -679,23 +680,6 @@ impl Builder {
             .map(|n| format!("{base}-{n}"))
             .find(|n| !self.by_name.contains_key(n))
             .unwrap_or_else(|| base.to_string())
-    }
-}
-
-/// Why a name cannot be used, if it cannot (the rules of `chains/README.md`, Names).
-fn name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("a name cannot be empty")
-    } else if name.len() > MAX_NAME_BYTES {
-        Some("a name can be at most 256 bytes long")
-    } else if name.contains('.') {
-        Some("`.` separates a node from its port (`node.port`)")
-    } else if name.contains('/') {
-        Some("`/` separates a subchain from its nodes (`sub/node`)")
-    } else if name.chars().any(char::is_control) {
-        Some("a name cannot contain control characters")
-    } else {
-        None
     }
 }
 
