@@ -44,7 +44,11 @@ impl Run<'_> {
             ) {
                 (true, Some(first)) => {
                     let name = format!("{}-master.png", track.stem);
-                    plot_analysis(&first.file.analysis, Some(&target), &staging.deliver(&name))?;
+                    let path = staging.deliver(&name);
+                    self.timing.phase(
+                        || format!("plot {name}"),
+                        || plot_analysis(&first.file.analysis, Some(&target), &path),
+                    )?;
                     Some(staging.final_path(&name).display().to_string())
                 }
                 _ => None,

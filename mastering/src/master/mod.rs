@@ -27,6 +27,7 @@ pub mod run;
 pub mod settings;
 pub mod solver;
 pub mod staging;
+pub mod timing;
 pub mod track;
 
 pub use assemble::REPORT_FILE;

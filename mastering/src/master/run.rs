@@ -20,6 +20,7 @@ use super::planning::{AIM_FRACTION, PEAK_SLACK_DB};
 use super::report::MasterReport;
 use super::settings::RenderSettings;
 use super::staging::Staging;
+use super::timing::Timing;
 use super::track::{BLOCK_FRAMES, Track, analyse_inputs, prepare};
 use crate::analysis::{Analysis, FileAnalysis, analyze_file};
 use crate::targets::Target;
@@ -43,6 +44,20 @@ pub fn master(
     events: &mut dyn FnMut(&MasterEvent),
 ) -> Result<MasterReport, MasterError> {
     let started = Instant::now();
+    let timing = Timing::from_env();
+    let result = master_timed(chain, inputs, options, events, started, &timing);
+    timing.print();
+    result
+}
+
+fn master_timed(
+    chain: &MasterChain,
+    inputs: &[PathBuf],
+    options: &MasterOptions,
+    events: &mut dyn FnMut(&MasterEvent),
+    started: Instant,
+    timing: &Timing,
+) -> Result<MasterReport, MasterError> {
     options.check()?;
     let named = name_inputs(inputs)?;
     check_outputs(&named, options)?;
@@ -50,7 +65,10 @@ pub fn master(
     let target = options.target;
     let first_ceiling = (target.true_peak_dbtp - options.ceiling_margin_db)
         .clamp(LIMITER_CEILING_RANGE.0, LIMITER_CEILING_RANGE.1);
-    let tracks = prepare(&named, chain, &staging)?;
+    let tracks = timing.phase(
+        || "prepare (pre-limiter render, profile)".into(),
+        || prepare(&named, chain, &staging),
+    )?;
     for t in &tracks {
         events(&MasterEvent::Measured {
             track: t.stem.clone(),
@@ -80,10 +98,12 @@ pub fn master(
         deliveries: Vec::with_capacity(groups.len()),
         attempts: vec![vec![Vec::new(); options.deliverables.len()]; tracks.len()],
         renders: 0,
+        timing,
     };
     // The inputs' full analyses (for the report) run beside the renders.
     std::thread::scope(|scope| {
-        let analyses = scope.spawn(|| analyse_inputs(&named));
+        let analyses =
+            scope.spawn(|| timing.phase(|| "analyse inputs".into(), || analyse_inputs(&named)));
         let delivered = run.deliver(&groups, &tracks, first_ceiling, &mut staging, events);
         let analyses = analyses
             .join()
@@ -136,6 +156,8 @@ pub(super) struct Run<'a> {
     /// Per track, per deliverable, every render in order.
     pub(super) attempts: Vec<Vec<Vec<Attempt>>>,
     pub(super) renders: usize,
+    /// Where the time goes.
+    pub(super) timing: &'a Timing,
 }
 
 impl Run<'_> {
@@ -147,6 +169,23 @@ impl Run<'_> {
         tracks: &[Track],
         first_ceiling: f64,
         staging: &mut Staging,
+        events: &mut dyn FnMut(&MasterEvent),
+    ) -> Result<(), MasterError> {
+        let timing = self.timing;
+        timing.phase(
+            || "plan".into(),
+            || self.plan(groups, tracks, first_ceiling, events),
+        )?;
+        while self.round(groups, tracks, staging, events)? {}
+        Ok(())
+    }
+
+    /// The first settings of every group, from the limiter model.
+    fn plan(
+        &mut self,
+        groups: &[Group],
+        tracks: &[Track],
+        first_ceiling: f64,
         events: &mut dyn FnMut(&MasterEvent),
     ) -> Result<(), MasterError> {
         for group in groups {
@@ -176,7 +215,6 @@ impl Run<'_> {
                     .collect(),
             );
         }
-        while self.round(groups, tracks, staging, events)? {}
         Ok(())
     }
 
@@ -194,7 +232,11 @@ impl Run<'_> {
             return Ok(false);
         }
         let chain = self.chain;
-        let outcomes = parallel_map(&jobs, |job| render(chain, &tracks[job.track].source, job));
+        let round = self.renders;
+        let outcomes = self.timing.phase(
+            || format!("render ({} job(s) after {round} render(s))", jobs.len()),
+            || parallel_map(&jobs, |job| render(chain, &tracks[job.track].source, job)),
+        );
         let mut readings = Vec::with_capacity(jobs.len());
         for (job, outcome) in jobs.iter().zip(outcomes) {
             let rendered = outcome?;
@@ -236,7 +278,23 @@ impl Run<'_> {
                     .map(move |(d, _, path)| (job, reading, *d, path))
             })
             .collect();
-        let measured = parallel_map(&written, |(_, _, _, path)| analyze_file(path));
+        let timing = self.timing;
+        let measured = timing.phase(
+            || format!("measure {} delivered file(s)", written.len()),
+            || {
+                parallel_map(&written, |(_, _, _, path)| {
+                    timing.phase(
+                        || {
+                            format!(
+                                "  measure {}",
+                                path.file_name().unwrap_or_default().display()
+                            )
+                        },
+                        || analyze_file(path),
+                    )
+                })
+            },
+        );
         for ((job, reading, d, _), file) in written.iter().zip(measured) {
             self.attempts[job.track][*d].push(Attempt {
                 settings: job.settings,
