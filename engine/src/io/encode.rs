@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::io::atomic::AtomicFile;
 use crate::io::dither::{DEFAULT_SEED, Dither, Quantizer};
 use crate::io::error::AudioIoError;
+use crate::io::interleave::interleave;
 use crate::io::resample::Resampler;
 use crate::io::wav_stream::WavStream;
 
@@ -128,19 +129,30 @@ impl WriteSummary {
 /// Frames converted per pass when the output rate differs from the session rate.
 const POP_CHUNK: usize = 4096;
 
+/// Samples (frames times channels) encoded per pass: bounds the scratch buffers whatever the
+/// channel count.
+const ENCODE_SAMPLES: usize = 1 << 14;
+
 /// A WAV file being written from planar `f32` at the session rate.
 pub struct AudioWriter {
     target: PathBuf,
     /// The temporary file; taken by [`AudioWriter::finish`].
     file: Option<AtomicFile>,
     wav: Option<WavStream>,
-    /// One block's encoded bytes.
+    /// Frames encoded per pass.
+    pass: usize,
+    /// One pass's integer codes (or float bits), one vector per channel.
+    codes: Vec<Vec<i32>>,
+    /// One pass's encoded bytes.
     bytes: Vec<u8>,
+    /// One pass of silence, for channels the caller does not give.
+    silence: Vec<f32>,
     format: OutputFormat,
     channels: usize,
     rate: u32,
     resampler: Option<Resampler>,
-    /// Sanitized input (non-finite values replaced), and converted output when resampling.
+    /// When resampling: the sanitized input (non-finite values replaced), and the converted
+    /// output.
     stage: Vec<Vec<f32>>,
     converted: Vec<Vec<f32>>,
     quantizer: Option<Quantizer>,
@@ -222,17 +234,26 @@ impl AudioWriter {
             path: path.to_path_buf(),
             source,
         })?;
+        let pass = (ENCODE_SAMPLES / channels).max(1);
+        let converted = if resampler.is_some() {
+            vec![vec![0.0; POP_CHUNK]; channels]
+        } else {
+            Vec::new()
+        };
         Ok(AudioWriter {
             target: path.to_path_buf(),
             file: Some(file),
             wav: Some(wav),
-            bytes: Vec::new(),
+            pass,
+            codes: vec![vec![0; pass]; channels],
+            bytes: vec![0; pass * channels * format.format.bits() as usize / 8],
+            silence: vec![0.0; pass],
             format: OutputFormat { dither, ..format },
             channels,
             rate,
+            stage: vec![Vec::new(); if resampler.is_some() { channels } else { 0 }],
             resampler,
-            stage: vec![Vec::new(); channels],
-            converted: vec![vec![0.0; POP_CHUNK]; channels],
+            converted,
             quantizer,
             frames: 0,
             peak: 0.0,
@@ -275,6 +296,10 @@ impl AudioWriter {
             .take(self.channels)
             .map(|c| c.as_ref().len())
             .fold(frames, usize::min);
+        let Some(mut resampler) = self.resampler.take() else {
+            return self.encode(input, frames);
+        };
+        // The resampler must not see a non-finite value: replace (and count) them first.
         for (ch, stage) in self.stage.iter_mut().enumerate() {
             stage.clear();
             match input.get(ch) {
@@ -291,21 +316,11 @@ impl AudioWriter {
                 None => stage.resize(frames, 0.0),
             }
         }
-        match self.resampler.take() {
-            None => {
-                let stage = std::mem::take(&mut self.stage);
-                let result = self.encode(&stage, frames);
-                self.stage = stage;
-                result
-            }
-            Some(mut resampler) => {
-                let result = resampler
-                    .push(&self.stage, frames)
-                    .and_then(|()| self.drain(&mut resampler));
-                self.resampler = Some(resampler);
-                result
-            }
-        }
+        let result = resampler
+            .push(&self.stage, frames)
+            .and_then(|()| self.drain(&mut resampler));
+        self.resampler = Some(resampler);
+        result
     }
 
     /// Completes the file (flushing the resampler, writing the header), syncs it to disk
@@ -367,8 +382,9 @@ impl AudioWriter {
         result
     }
 
-    /// Quantizes and writes `frames` interleaved frames.
-    fn encode(&mut self, planar: &[Vec<f32>], frames: usize) -> Result<(), AudioIoError> {
+    /// Quantizes and writes `frames` frames of `planar` (missing channels are silence;
+    /// non-finite samples are written as silence and counted), a pass at a time.
+    fn encode<S: AsRef<[f32]>>(&mut self, planar: &[S], frames: usize) -> Result<(), AudioIoError> {
         let total = self.frames + frames as u64;
         if !fits_in_wav(total, self.channels, self.format.format) {
             return Err(AudioIoError::InvalidOutput {
@@ -385,34 +401,57 @@ impl AudioWriter {
             return Ok(());
         };
         let width = self.format.format.bits() as usize / 8;
-        let bytes = &mut self.bytes;
-        bytes.resize(frames * planar.len() * width, 0);
-        let peak = planar
-            .iter()
-            .flat_map(|c| &c[..frames])
-            .fold(self.peak, |m, x| m.max(x.abs()));
-        match self.quantizer.as_mut() {
-            Some(q) => q.quantize_block(planar, frames, width, bytes),
-            None => {
-                for (frame, f) in bytes.chunks_exact_mut(4 * planar.len()).zip(0..frames) {
-                    for (dst, channel) in frame.chunks_exact_mut(4).zip(planar) {
-                        dst.copy_from_slice(&channel[f].to_le_bytes());
-                    }
+        let mut start = 0;
+        while start < frames {
+            let n = self.pass.min(frames - start);
+            for (ch, codes) in self.codes.iter_mut().enumerate() {
+                let input = planar
+                    .get(ch)
+                    .and_then(|c| c.as_ref().get(start..start + n))
+                    .unwrap_or(&self.silence[..n]);
+                let (peak, faults) = scan(input);
+                self.peak = self.peak.max(peak);
+                self.faults += faults;
+                match self.quantizer.as_mut() {
+                    Some(q) => q.quantize_codes(ch, input, &mut codes[..n]),
+                    None => float_codes(input, &mut codes[..n]),
                 }
             }
+            let bytes = &mut self.bytes[..n * self.channels * width];
+            interleave(&self.codes, n, width, bytes);
+            wav.write(bytes).map_err(|source| AudioIoError::Io {
+                path: self.target.clone(),
+                source,
+            })?;
+            start += n;
         }
-        wav.write(bytes).map_err(|source| AudioIoError::Io {
-            path: self.target.clone(),
-            source,
-        })?;
         // An integer file cannot hold more than full scale: its peak is what the file holds.
-        self.peak = if self.quantizer.is_some() {
-            peak.min(1.0)
-        } else {
-            peak
-        };
+        if self.quantizer.is_some() {
+            self.peak = self.peak.min(1.0);
+        }
         self.frames += frames as u64;
         Ok(())
+    }
+}
+
+/// The largest absolute finite value of `samples` and the count of non-finite ones, in one
+/// pass the compiler vectorizes.
+fn scan(samples: &[f32]) -> (f32, u64) {
+    let mut peak = 0.0f32;
+    let mut faults = 0u32;
+    for &x in samples {
+        let finite = x.is_finite();
+        peak = peak.max(if finite { x.abs() } else { 0.0 });
+        faults += u32::from(!finite);
+    }
+    (peak, u64::from(faults))
+}
+
+/// The bits of each sample as a float code, non-finite samples as silence.
+fn float_codes(samples: &[f32], codes: &mut [i32]) {
+    for (c, &x) in codes.iter_mut().zip(samples) {
+        let x = if x.is_finite() { x } else { 0.0 };
+        *c = x.to_bits() as i32;
     }
 }
 

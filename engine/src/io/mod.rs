@@ -6,6 +6,7 @@ pub mod decode;
 pub mod dither;
 pub mod encode;
 pub mod error;
+mod interleave;
 pub mod resample;
 pub mod resampling_reader;
 mod wav_stream;
