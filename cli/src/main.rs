@@ -6,6 +6,7 @@ mod classify;
 mod commands;
 mod demo;
 mod exit;
+mod panic_hook;
 mod report;
 mod script;
 
@@ -61,6 +62,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    panic_hook::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
