@@ -25,6 +25,11 @@ const MASTER: &str = r#"Chain(
 )
 "#;
 
+/// A chain with one input `in` and one output `out`, and `body` (`series: [...]`, ...).
+fn one_in_one_out(body: &str) -> String {
+    format!("Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    {body},\n)\n")
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -128,7 +133,7 @@ fn nested_subchains_are_named_by_their_full_path() {
     let main = write(
         dir.path(),
         "main.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    series: [Node(name: \"bus\", chain: \"sub/bus.ron\")],\n)\n",
+        &one_in_one_out("series: [Node(name: \"bus\", chain: \"sub/bus.ron\")]"),
     );
     let chain = validate(&load_file(&main).unwrap(), &catalog()).unwrap();
     let mut names: Vec<String> = chain.graph().nodes().map(|(_, n)| n.name.clone()).collect();
@@ -205,12 +210,14 @@ fn an_error_inside_a_subchain_points_into_the_subchain_file() {
     write(
         dir.path(),
         "bad.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    series: [\n        Node(kind: \"gain\", params: {\"gain\": 99.0}),\n    ],\n)\n",
+        &one_in_one_out(
+            "series: [\n        Node(kind: \"gain\", params: {\"gain\": 99.0}),\n    ]",
+        ),
     );
     let main = write(
         dir.path(),
         "main.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    series: [Node(chain: \"bad.ron\")],\n)\n",
+        &one_in_one_out("series: [Node(chain: \"bad.ron\")]"),
     );
     let e = validate(&load_file(&main).unwrap(), &catalog()).unwrap_err();
     assert!(matches!(&e, ChainError::ParamOutOfRange { .. }), "{e:?}");
@@ -225,7 +232,7 @@ fn a_chain_including_itself_is_an_include_cycle() {
     let main = write(
         dir.path(),
         "self.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    series: [Node(chain: \"self.ron\")],\n)\n",
+        &one_in_one_out("series: [Node(chain: \"self.ron\")]"),
     );
     let e = validate(&load_file(&main).unwrap(), &catalog()).unwrap_err();
     match &e {
@@ -241,11 +248,7 @@ fn a_chain_including_itself_is_an_include_cycle() {
 #[test]
 fn an_indirect_include_cycle_names_every_file_of_the_loop() {
     let dir = tempfile::tempdir().unwrap();
-    let include = |target: &str| {
-        format!(
-            "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    series: [Node(chain: \"{target}\")],\n)\n"
-        )
-    };
+    let include = |target: &str| one_in_one_out(&format!("series: [Node(chain: \"{target}\")]"));
     let main = write(dir.path(), "a.ron", &include("b.ron"));
     write(dir.path(), "b.ron", &include("sub/c.ron"));
     write(dir.path(), "sub/c.ron", &include("../a.ron"));
@@ -273,11 +276,7 @@ fn nesting_deeper_than_the_limit_is_refused() {
         } else {
             format!("series: [Node(chain: \"c{}.ron\")]", i + 1)
         };
-        write(
-            dir.path(),
-            &format!("c{i}.ron"),
-            &format!("Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    {body},\n)\n"),
-        );
+        write(dir.path(), &format!("c{i}.ron"), &one_in_one_out(&body));
     }
     let e = validate(&load_file(dir.path().join("c0.ron")).unwrap(), &catalog()).unwrap_err();
     assert!(matches!(&e, ChainError::TooDeep { limit: 32, .. }), "{e:?}");
@@ -299,11 +298,7 @@ fn exponential_inclusion_hits_the_node_limit_instead_of_running_away() {
                 n = i + 1
             )
         };
-        write(
-            dir.path(),
-            &format!("c{i}.ron"),
-            &format!("Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    {body},\n)\n"),
-        );
+        write(dir.path(), &format!("c{i}.ron"), &one_in_one_out(&body));
     }
     let start = std::time::Instant::now();
     let e = validate(&load_file(dir.path().join("c0.ron")).unwrap(), &catalog()).unwrap_err();
@@ -317,12 +312,14 @@ fn a_pass_through_subchain_connects_its_outer_neighbours() {
     write(
         dir.path(),
         "wire.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    connections: [[\"in\", \"out\"]],\n)\n",
+        &one_in_one_out("connections: [[\"in\", \"out\"]]"),
     );
     let main = write(
         dir.path(),
         "main.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    series: [\"gain\", Node(name: \"w1\", chain: \"wire.ron\"), Node(name: \"w2\", chain: \"wire.ron\")],\n)\n",
+        &one_in_one_out(
+            "series: [\"gain\", Node(name: \"w1\", chain: \"wire.ron\"), Node(name: \"w2\", chain: \"wire.ron\")]",
+        ),
     );
     let chain = validate(&load_file(&main).unwrap(), &catalog()).unwrap();
     let g = chain.graph();
@@ -346,12 +343,14 @@ fn a_loop_through_subchain_ports_alone_is_a_cycle() {
     write(
         dir.path(),
         "wire.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    connections: [[\"in\", \"out\"]],\n)\n",
+        &one_in_one_out("connections: [[\"in\", \"out\"]]"),
     );
     let main = write(
         dir.path(),
         "main.ron",
-        "Chain(\n    inputs: [\"in\"],\n    outputs: [\"out\"],\n    nodes: [Node(name: \"w\", chain: \"wire.ron\"), Node(name: \"g\", kind: \"gain\")],\n    connections: [[\"in\", \"g\", \"w\", \"out\"], [\"w\", \"w\"]],\n)\n",
+        &one_in_one_out(
+            "nodes: [Node(name: \"w\", chain: \"wire.ron\"), Node(name: \"g\", kind: \"gain\")],\n    connections: [[\"in\", \"g\", \"w\", \"out\"], [\"w\", \"w\"]]",
+        ),
     );
     let e = validate(&load_file(&main).unwrap(), &catalog()).unwrap_err();
     assert!(
