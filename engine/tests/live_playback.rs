@@ -8,6 +8,7 @@ mod common;
 mod live_support;
 
 use std::f64::consts::FRAC_PI_2;
+use std::time::Duration;
 
 use common::*;
 use live_support::*;
@@ -379,7 +380,6 @@ fn a_mono_chain_plays_on_the_first_two_device_channels_in_any_sample_format() {
 #[test]
 fn hot_reload_rebuilds_the_chain_when_its_file_settles_and_reports_a_broken_edit() {
     use mixgraph_engine::live::{ChainWatcher, HotReload, ReloadEvent};
-    use std::time::Duration;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gain.txt");
@@ -399,14 +399,7 @@ fn hot_reload_rebuilds_the_chain_when_its_file_settles_and_reports_a_broken_edit
         "nothing changed"
     );
     std::fs::write(&path, "0.5 ").unwrap();
-    let mut event = None;
-    for _ in 0..100 {
-        event = hot.poll(&mut p.controller, || build(&path));
-        if event.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let event = poll_until_event(|| hot.poll(&mut p.controller, || build(&path)));
     assert!(
         matches!(
             event,
@@ -417,16 +410,20 @@ fn hot_reload_rebuilds_the_chain_when_its_file_settles_and_reports_a_broken_edit
         "{event:?}"
     );
     std::fs::write(&path, "loud").unwrap();
-    let mut event = None;
-    for _ in 0..100 {
-        event = hot.poll(&mut p.controller, || build(&path));
-        if event.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let event = poll_until_event(|| hot.poll(&mut p.controller, || build(&path)));
     match event {
         Some(ReloadEvent::Failed(e)) => assert!(e.contains("`loud`"), "{e}"),
         other => panic!("expected a failed reload, got {other:?}"),
     }
+}
+
+/// Polls the watcher until it reports something (up to half a second).
+fn poll_until_event<T>(mut poll: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..100 {
+        if let Some(event) = poll() {
+            return Some(event);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
 }
