@@ -1,18 +1,41 @@
-//! The compiled schedule: a flat list of steps over preallocated buffers, run one block at a
-//! time. [`Schedule::process`] allocates nothing, takes no lock and does no I/O.
+//! The compiled schedule: a list of steps over preallocated buffers, run one block at a
+//! time. On one thread (the default, and always in the live runtime) the steps run in order
+//! and [`Schedule::process`] allocates nothing, takes no lock and does no I/O.
+//!
+//! # Parallel
+//! Compiled with [`CompileConfig::threads`] above 1, and when the graph has independent
+//! branches worth it, the steps run in phases (see [`crate::compile::partition`]): serial
+//! phases on the calling thread as above, parallel phases as jobs (whole channel strips or
+//! buses) spread over worker threads, one synchronization per phase. Each job writes only its
+//! own buffers and reads only shared buffers that nobody writes during the phase; after the
+//! phase its results are swapped into the shared pool. Every step computes exactly what it
+//! computes on one thread, from the same inputs, in the same order per node, so the output
+//! is bit-identical to the sequential schedule for every block size. `process` still
+//! allocates nothing, but the calling thread waits for the workers: offline use only.
+//!
+//! Processors stay in the schedule between blocks (so [`Schedule::set_param`],
+//! [`Schedule::processor_mut`] and readings work as on one thread); a parallel phase lends
+//! them to its jobs for its duration.
 
-use crate::automation::ParamEvent;
-use crate::compile::CompileConfig;
-use crate::compile::buffers::Assignment;
+mod crew;
+mod job;
+mod step;
+
+use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
+
 use crate::compile::channels::NodeLayout;
 use crate::compile::latency::LatencyPlan;
-use crate::compile::plan::{Plan, PlanStep};
+use crate::compile::partition::Phase;
+use crate::compile::{Blueprint, CompileConfig};
 use crate::denormal::DenormalGuard;
 use crate::error::GraphError;
 use crate::graph::Graph;
 use crate::node::{Processor, Reading};
-use crate::param::{ParamKind, db_to_gain};
-use crate::process::{Inputs, Outputs, ProcessContext};
+use crate::param::ParamKind;
+use crate::schedule::crew::Crew;
+use crate::schedule::job::Job;
+use crate::schedule::step::{DelayLine, FeedbackRing, NodeStep, Serial, Step, StepBuilder};
 
 /// A graph input or output as the schedule sees it.
 #[derive(Debug, Clone)]
@@ -28,44 +51,15 @@ pub struct ExternalPort {
     buffers: Vec<u32>,
 }
 
-struct NodeStep {
-    node: usize,
-    in_channels: Box<[u32]>,
-    in_ports: Box<[(u32, u32)]>,
-    connected: Box<[bool]>,
-    out_channels: Box<[u32]>,
-    out_ports: Box<[(u32, u32)]>,
-    events: Box<[ParamEvent]>,
-    next_event: usize,
-}
-
-struct DelayLine {
-    ring: Box<[f32]>,
-    pos: usize,
-}
-
-struct FeedbackRing {
-    channels: Box<[Box<[f32]>]>,
-    delay: usize,
-    gain: f32,
-    write: usize,
-}
-
-enum Step {
-    Node(NodeStep),
-    Sum { dest: u32, sources: Box<[u32]> },
-    Delay { line: usize, src: u32, dest: u32 },
-    FeedbackRead { ring: usize, dest: Box<[u32]> },
-    FeedbackWrite { ring: usize, src: Box<[u32]> },
-}
-
 /// A compiled graph, ready to run.
 pub struct Schedule {
+    /// The serial steps, in running order (all steps when there is no parallel phase).
     steps: Vec<Step>,
     processors: Vec<Box<dyn Processor>>,
     node_names: Vec<String>,
     node_kinds: Vec<&'static str>,
     smoothing: Vec<Vec<usize>>,
+    /// The shared buffers.
     pool: Vec<Box<[f32]>>,
     scratch: Vec<Box<[f32]>>,
     delays: Vec<DelayLine>,
@@ -77,6 +71,63 @@ pub struct Schedule {
     position: u64,
     frames: usize,
     faults: u64,
+    /// The phases and jobs, when some steps run in parallel.
+    parallel: Option<Parallel>,
+}
+
+/// The parallel part of a schedule: its phases, its jobs and the threads that run them.
+struct Parallel {
+    phases: Box<[PhaseRun]>,
+    jobs: Vec<Mutex<Job>>,
+    crew: Crew,
+}
+
+/// One phase as it runs.
+enum PhaseRun {
+    /// These serial steps, in order.
+    Serial(Range<usize>),
+    /// These jobs, at the same time.
+    Parallel(Range<usize>),
+}
+
+impl Parallel {
+    /// Runs every phase over one block.
+    fn run(&mut self, steps: &mut [Step], serial: &mut Serial<'_>) {
+        let Parallel { phases, jobs, crew } = self;
+        for phase in phases.iter() {
+            match phase {
+                PhaseRun::Serial(range) => serial.run(&mut steps[range.clone()]),
+                PhaseRun::Parallel(range) => {
+                    for job in &mut jobs[range.clone()] {
+                        job_mut(job).borrow_processors(serial.processors);
+                    }
+                    let outcome = crew.run(
+                        jobs,
+                        serial.pool,
+                        range.clone(),
+                        serial.start,
+                        serial.frames,
+                    );
+                    for job in &mut jobs[range.clone()] {
+                        job_mut(job).finish(serial.processors, serial.pool);
+                    }
+                    if let Err(panic) = outcome {
+                        std::panic::resume_unwind(panic);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A job outside a phase, where nobody else holds it.
+fn job_mut(job: &mut Mutex<Job>) -> &mut Job {
+    job.get_mut().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A job, read outside a phase.
+fn job_ref(job: &Mutex<Job>) -> std::sync::MutexGuard<'_, Job> {
+    job.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Schedule {
@@ -86,109 +137,59 @@ impl Schedule {
         processors: Vec<Box<dyn Processor>>,
         layouts: &[NodeLayout],
         latency: &LatencyPlan,
-        plan: &Plan,
-        assignment: &Assignment,
+        blueprint: &Blueprint,
     ) -> Result<Schedule, GraphError> {
         let g = &graph.g;
-        let buf = |s: u32| assignment.buffer_of[s as usize];
-        let bufs = |sigs: &[u32]| sigs.iter().map(|&s| buf(s)).collect::<Box<[u32]>>();
+        let Blueprint {
+            plan,
+            partition,
+            assignment,
+        } = blueprint;
+        let shared = |s: u32| assignment.buffer_of[s as usize];
+        let bufs = |sigs: &[u32]| sigs.iter().map(|&s| shared(s)).collect::<Box<[u32]>>();
+        let mut builder = StepBuilder::new(graph, config);
         let mut steps = Vec::with_capacity(plan.steps.len());
         let mut delays = Vec::new();
-        let mut rings = Vec::new();
-        let mut ring_of_node = vec![usize::MAX; g.node_count()];
-        let mut widest = 0;
-        for step in &plan.steps {
-            match step {
-                PlanStep::Node {
-                    node,
-                    inputs,
-                    outputs,
-                } => {
-                    let n = &g[*node];
-                    let mut in_ports = Vec::new();
-                    let mut flat_in = Vec::new();
-                    for port in inputs {
-                        let a = flat_in.len() as u32;
-                        flat_in.extend(port.iter().map(|&s| buf(s)));
-                        in_ports.push((a, flat_in.len() as u32));
+        let mut jobs = Vec::new();
+        let mut phases = Vec::with_capacity(partition.phases.len());
+        for phase in &partition.phases {
+            match phase {
+                Phase::Serial(list) => {
+                    let first = steps.len();
+                    for &i in list {
+                        steps.push(builder.build(&plan.steps[i], shared, shared, &mut delays)?);
                     }
-                    let mut out_ports = Vec::new();
-                    let mut flat_out = Vec::new();
-                    for port in outputs {
-                        let a = flat_out.len() as u32;
-                        flat_out.extend(port.iter().map(|&s| buf(s)));
-                        out_ports.push((a, flat_out.len() as u32));
+                    phases.push(PhaseRun::Serial(first..steps.len()));
+                }
+                Phase::Parallel(list) => {
+                    let first = jobs.len();
+                    for job in list {
+                        let number = jobs.len();
+                        jobs.push(Mutex::new(Job::build(
+                            &mut builder,
+                            config,
+                            plan,
+                            assignment,
+                            job,
+                            number,
+                        )?));
                     }
-                    widest = widest.max(flat_out.len());
-                    let mut events = Vec::new();
-                    for lane in &n.automation {
-                        if let Some(index) = n.params.index_of(&lane.param) {
-                            events.extend(lane.events(index as u16, config.sample_rate));
-                        }
-                    }
-                    events.sort_by_key(|e| e.frame);
-                    steps.push(Step::Node(NodeStep {
-                        node: node.index(),
-                        connected: inputs.iter().map(|p| !p.is_empty()).collect(),
-                        in_channels: flat_in.into(),
-                        in_ports: in_ports.into(),
-                        out_channels: flat_out.into(),
-                        out_ports: out_ports.into(),
-                        events: events.into(),
-                        next_event: 0,
-                    }));
-                }
-                PlanStep::Sum { dest, sources } => {
-                    steps.push(Step::Sum {
-                        dest: buf(*dest),
-                        sources: bufs(sources),
-                    });
-                }
-                PlanStep::Delay { frames, src, dest } => {
-                    delays.push(DelayLine {
-                        ring: vec![0.0; *frames].into(),
-                        pos: 0,
-                    });
-                    steps.push(Step::Delay {
-                        line: delays.len() - 1,
-                        src: buf(*src),
-                        dest: buf(*dest),
-                    });
-                }
-                PlanStep::FeedbackRead { node, dest } => {
-                    let n = &g[*node];
-                    let delay = ((n.params.number("delay") * 0.001 * config.sample_rate).round()
-                        as usize)
-                        .max(1);
-                    if delay < config.max_block {
-                        return Err(GraphError::Config(format!(
-                            "feedback node `{}`: its delay of {delay} frames is shorter than the block of {} frames; raise `delay` or lower the block size",
-                            n.name, config.max_block
-                        )));
-                    }
-                    let len = delay + config.max_block;
-                    rings.push(FeedbackRing {
-                        channels: (0..dest.len())
-                            .map(|_| vec![0.0f32; len].into_boxed_slice())
-                            .collect(),
-                        delay,
-                        gain: db_to_gain(n.params.number("gain")) as f32,
-                        write: 0,
-                    });
-                    ring_of_node[node.index()] = rings.len() - 1;
-                    steps.push(Step::FeedbackRead {
-                        ring: rings.len() - 1,
-                        dest: bufs(dest),
-                    });
-                }
-                PlanStep::FeedbackWrite { node, src } => {
-                    steps.push(Step::FeedbackWrite {
-                        ring: ring_of_node[node.index()],
-                        src: bufs(src),
-                    });
+                    phases.push(PhaseRun::Parallel(first..jobs.len()));
                 }
             }
         }
+        let parallel = if jobs.is_empty() {
+            None
+        } else {
+            let crew = Crew::new(config.threads.saturating_sub(1).max(1))
+                .map_err(|e| GraphError::Config(format!("cannot start a worker thread: {e}")))?;
+            Some(Parallel {
+                phases: phases.into(),
+                jobs,
+                crew,
+            })
+        };
+        let widest = steps.iter().map(|s| s.written().len()).max().unwrap_or(0);
         let external =
             |(i, sigs): &(petgraph::graph::NodeIndex, Vec<u32>), at_output: bool| ExternalPort {
                 name: g[*i].name.clone(),
@@ -229,7 +230,7 @@ impl Schedule {
                 .collect(),
             scratch: Vec::with_capacity(widest),
             delays,
-            rings,
+            rings: builder.rings,
             inputs,
             outputs,
             sample_rate: config.sample_rate,
@@ -237,6 +238,7 @@ impl Schedule {
             position: 0,
             frames: 0,
             faults: 0,
+            parallel,
         })
     }
 
@@ -270,60 +272,112 @@ impl Schedule {
         self.outputs.iter().map(|o| o.tail).max().unwrap_or(0)
     }
 
-    /// Number of audio buffers (one channel of one block each) the schedule uses.
+    /// Number of audio buffers (one channel of one block each) the schedule uses: the
+    /// shared ones and, in parallel, each job's own.
     pub fn buffer_count(&self) -> usize {
         self.pool.len()
+            + self.parallel.as_ref().map_or(0, |p| {
+                p.jobs.iter().map(|j| job_ref(j).local.len()).sum::<usize>()
+            })
     }
 
-    /// One line per step, for `mixgraph check`.
+    /// Threads that run this schedule: 1 unless it was compiled for more and some of its
+    /// branches run in parallel.
+    pub fn threads(&self) -> usize {
+        self.parallel.as_ref().map_or(1, |p| p.crew.threads())
+    }
+
+    /// One line per step, for `mixgraph check`. Shared buffers are `b`, a parallel job's own
+    /// buffers `l`; a parallel phase is a `parallel` line followed by its jobs' steps.
     pub fn describe(&self) -> Vec<String> {
-        let list = |b: &[u32]| {
-            b.iter()
-                .map(|x| format!("b{x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+        let shared = |b: u32| format!("b{b}");
+        let Some(parallel) = &self.parallel else {
+            return self
+                .steps
+                .iter()
+                .map(|s| self.describe_step(s, &shared, &shared, &self.delays))
+                .collect();
         };
-        let ports = |flat: &[u32], ports: &[(u32, u32)]| {
+        let local = |b: u32| format!("l{b}");
+        let mut lines = Vec::new();
+        for phase in parallel.phases.iter() {
+            match phase {
+                PhaseRun::Serial(range) => lines.extend(
+                    self.steps[range.clone()]
+                        .iter()
+                        .map(|s| self.describe_step(s, &shared, &shared, &self.delays)),
+                ),
+                PhaseRun::Parallel(range) => {
+                    lines.push(format!("parallel: {} jobs", range.len()));
+                    for (k, job) in parallel.jobs[range.clone()].iter().enumerate() {
+                        let job = job_ref(job);
+                        for js in job.steps.iter() {
+                            let read: &dyn Fn(u32) -> String =
+                                if js.reads_local { &local } else { &shared };
+                            let line = self.describe_step(&js.step, read, &local, &job.delays);
+                            lines.push(format!("  job {k}: {line}"));
+                        }
+                        for &(l, b) in job.exports.iter() {
+                            lines.push(format!("  job {k}: move l{l} -> b{b}"));
+                        }
+                    }
+                }
+            }
+        }
+        lines
+    }
+
+    fn describe_step(
+        &self,
+        step: &Step,
+        read: &dyn Fn(u32) -> String,
+        write: &dyn Fn(u32) -> String,
+        delays: &[DelayLine],
+    ) -> String {
+        let list = |b: &[u32], name: &dyn Fn(u32) -> String| {
+            b.iter().map(|&x| name(x)).collect::<Vec<_>>().join(" ")
+        };
+        let ports = |flat: &[u32], ports: &[(u32, u32)], name: &dyn Fn(u32) -> String| {
             ports
                 .iter()
-                .map(|&(a, b)| format!("[{}]", list(&flat[a as usize..b as usize])))
+                .map(|&(a, b)| format!("[{}]", list(&flat[a as usize..b as usize], name)))
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        self.steps
-            .iter()
-            .map(|step| match step {
-                Step::Node(n) => format!(
-                    "run   {} ({}): {} -> {}",
-                    self.node_names[n.node],
-                    self.node_kinds[n.node],
-                    ports(&n.in_channels, &n.in_ports),
-                    ports(&n.out_channels, &n.out_ports)
-                ),
-                Step::Sum { dest, sources } => format!("sum   {} -> b{dest}", list(sources)),
-                Step::Delay { line, src, dest } => {
-                    format!(
-                        "align b{src} by {} frames -> b{dest}",
-                        self.delays[*line].ring.len()
-                    )
-                }
-                Step::FeedbackRead { ring, dest } => {
-                    format!(
-                        "feedback read (ring {ring}, {} frames back) -> {}",
-                        self.rings[*ring].delay,
-                        list(dest)
-                    )
-                }
-                Step::FeedbackWrite { ring, src } => {
-                    format!("feedback write {} -> ring {ring}", list(src))
-                }
-            })
-            .collect()
+        match step {
+            Step::Node(n) => format!(
+                "run   {} ({}): {} -> {}",
+                self.node_names[n.node],
+                self.node_kinds[n.node],
+                ports(&n.in_channels, &n.in_ports, read),
+                ports(&n.out_channels, &n.out_ports, write)
+            ),
+            Step::Sum { dest, sources } => {
+                format!("sum   {} -> {}", list(sources, read), write(*dest))
+            }
+            Step::Delay { line, src, dest } => format!(
+                "align {} by {} frames -> {}",
+                read(*src),
+                delays.get(*line).map_or(0, |d| d.ring.len()),
+                write(*dest)
+            ),
+            Step::FeedbackRead { ring, dest } => format!(
+                "feedback read (ring {ring}, {} frames back) -> {}",
+                self.rings.get(*ring).map_or(0, |r| r.delay),
+                list(dest, write)
+            ),
+            Step::FeedbackWrite { ring, src } => {
+                format!("feedback write {} -> ring {ring}", list(src, read))
+            }
+        }
     }
 
     /// Number of steps.
     pub fn step_count(&self) -> usize {
         self.steps.len()
+            + self.parallel.as_ref().map_or(0, |p| {
+                p.jobs.iter().map(|j| job_ref(j).steps.len()).sum::<usize>()
+            })
     }
 
     /// Non-finite samples replaced by silence at the outputs so far.
@@ -417,16 +471,13 @@ impl Schedule {
     /// Allocation-free.
     pub fn seek(&mut self, position: u64) {
         let backwards = position < self.position;
-        let Schedule {
-            steps, processors, ..
-        } = self;
-        for step in steps.iter_mut() {
-            let Step::Node(n) = step else { continue };
+        let processors = &mut self.processors;
+        for_each_node_step(&mut self.steps, &mut self.parallel, |n| {
             if backwards {
                 n.next_event = 0;
             }
             let Some(processor) = processors.get_mut(n.node) else {
-                continue;
+                return;
             };
             while let Some(e) = n.events.get(n.next_event) {
                 if e.frame >= position {
@@ -435,7 +486,7 @@ impl Schedule {
                 processor.set_param(e.param as usize, e.value, 0);
                 n.next_event += 1;
             }
-        }
+        });
         self.position = position;
     }
 
@@ -449,23 +500,31 @@ impl Schedule {
         for p in &mut self.processors {
             p.reset();
         }
-        for d in &mut self.delays {
-            d.ring.fill(0.0);
-            d.pos = 0;
-        }
+        let clear_delays = |delays: &mut [DelayLine]| {
+            for d in delays {
+                d.ring.fill(0.0);
+                d.pos = 0;
+            }
+        };
+        clear_delays(&mut self.delays);
         for r in &mut self.rings {
             for c in r.channels.iter_mut() {
                 c.fill(0.0);
             }
             r.write = 0;
         }
-        for s in &mut self.steps {
-            if let Step::Node(n) = s {
-                n.next_event = 0;
-            }
-        }
+        for_each_node_step(&mut self.steps, &mut self.parallel, |n| n.next_event = 0);
         for b in &mut self.pool {
             b.fill(0.0);
+        }
+        if let Some(parallel) = &mut self.parallel {
+            for job in &mut parallel.jobs {
+                let job = job_mut(job);
+                clear_delays(&mut job.delays);
+                for b in job.local.iter_mut() {
+                    b.fill(0.0);
+                }
+            }
         }
         self.position = 0;
         self.frames = 0;
@@ -484,71 +543,21 @@ impl Schedule {
             delays,
             rings,
             position,
+            parallel,
             ..
         } = self;
-        let start = *position;
-        for step in steps.iter_mut() {
-            match step {
-                Step::Node(n) => run_node(n, processors, pool, scratch, start, frames),
-                Step::Sum { dest, sources } => {
-                    let mut out = std::mem::take(&mut pool[*dest as usize]);
-                    let (first, rest) =
-                        sources.split_first().map_or((0, &[][..]), |(f, r)| (*f, r));
-                    out[..frames].copy_from_slice(&pool[first as usize][..frames]);
-                    for &s in rest {
-                        for (o, x) in out[..frames].iter_mut().zip(&pool[s as usize][..frames]) {
-                            *o += *x;
-                        }
-                    }
-                    pool[*dest as usize] = out;
-                }
-                Step::Delay { line, src, dest } => {
-                    let line = &mut delays[*line];
-                    let mut out = std::mem::take(&mut pool[*dest as usize]);
-                    let len = line.ring.len();
-                    for (o, x) in out[..frames].iter_mut().zip(&pool[*src as usize][..frames]) {
-                        *o = line.ring[line.pos];
-                        line.ring[line.pos] = *x;
-                        line.pos += 1;
-                        if line.pos == len {
-                            line.pos = 0;
-                        }
-                    }
-                    pool[*dest as usize] = out;
-                }
-                Step::FeedbackRead { ring, dest } => {
-                    let r = &rings[*ring];
-                    for (ch, &d) in dest.iter().enumerate() {
-                        let data = &r.channels[ch];
-                        let len = data.len();
-                        let mut read = (r.write + len - r.delay) % len;
-                        for o in pool[d as usize][..frames].iter_mut() {
-                            *o = data[read] * r.gain;
-                            read += 1;
-                            if read == len {
-                                read = 0;
-                            }
-                        }
-                    }
-                }
-                Step::FeedbackWrite { ring, src } => {
-                    let r = &mut rings[*ring];
-                    let len = r.channels.first().map_or(1, |c| c.len());
-                    for (ch, &s) in src.iter().enumerate() {
-                        if let Some(data) = r.channels.get_mut(ch) {
-                            let mut w = r.write;
-                            for x in &pool[s as usize][..frames] {
-                                data[w] = if x.is_finite() { *x } else { 0.0 };
-                                w += 1;
-                                if w == len {
-                                    w = 0;
-                                }
-                            }
-                        }
-                    }
-                    r.write = (r.write + frames) % len;
-                }
-            }
+        let mut serial = Serial {
+            processors,
+            pool,
+            scratch,
+            delays,
+            rings,
+            start: *position,
+            frames,
+        };
+        match parallel {
+            None => serial.run(steps),
+            Some(parallel) => parallel.run(steps, &mut serial),
         }
         for port in &self.outputs {
             for &b in &port.buffers {
@@ -565,56 +574,17 @@ impl Schedule {
     }
 }
 
-/// Runs one node over the block, split at the frames where its automation events fall.
-fn run_node(
-    n: &mut NodeStep,
-    processors: &mut [Box<dyn Processor>],
-    pool: &mut [Box<[f32]>],
-    scratch: &mut Vec<Box<[f32]>>,
-    start: u64,
-    frames: usize,
+/// Calls `f` on every node step, serial or in a job.
+fn for_each_node_step(
+    steps: &mut [Step],
+    parallel: &mut Option<Parallel>,
+    mut f: impl FnMut(&mut NodeStep),
 ) {
-    let Some(processor) = processors.get_mut(n.node) else {
-        return;
-    };
-    let end = start + frames as u64;
-    let mut done = 0usize;
-    while done < frames {
-        // Apply every event due at this frame.
-        while let Some(e) = n.events.get(n.next_event) {
-            if e.frame > start + done as u64 {
-                break;
-            }
-            processor.set_param(e.param as usize, e.value, e.ramp as usize);
-            n.next_event += 1;
+    let jobs = parallel.iter_mut().flat_map(|p| p.jobs.iter_mut());
+    let in_jobs = jobs.flat_map(|j| job_mut(j).steps.iter_mut().map(|js| &mut js.step));
+    for step in steps.iter_mut().chain(in_jobs) {
+        if let Step::Node(n) = step {
+            f(n);
         }
-        let until = n.events.get(n.next_event).map_or(end, |e| e.frame.min(end));
-        let chunk = (until - (start + done as u64)) as usize;
-        scratch.clear();
-        for &b in n.out_channels.iter() {
-            scratch.push(std::mem::take(&mut pool[b as usize]));
-        }
-        {
-            let inputs = Inputs {
-                pool,
-                channels: &n.in_channels,
-                ports: &n.in_ports,
-                connected: &n.connected,
-                offset: done,
-                frames: chunk,
-            };
-            let outputs = Outputs {
-                buffers: scratch.as_mut_slice(),
-                ports: &n.out_ports,
-                offset: done,
-                frames: chunk,
-            };
-            let mut ctx = ProcessContext::new(inputs, outputs, start + done as u64);
-            processor.process(&mut ctx);
-        }
-        for (&b, buffer) in n.out_channels.iter().zip(scratch.drain(..)) {
-            pool[b as usize] = buffer;
-        }
-        done += chunk;
     }
 }

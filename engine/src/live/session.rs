@@ -169,6 +169,7 @@ impl LiveSession {
             sample_rate: f64::from(preferred.unwrap_or(COMMON_RATES[0])),
             max_block: options.block,
             input_channels,
+            threads: 1, // an audio callback must never wait for worker threads
         };
         let mut schedule = compile(graph, &config)?;
         check_inputs(&schedule, &inputs)?;

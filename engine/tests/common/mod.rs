@@ -7,6 +7,8 @@
     reason = "shared by several test binaries, each using a part"
 )]
 
+pub mod random_dag;
+
 use std::sync::Arc;
 
 use mixgraph_engine::{
