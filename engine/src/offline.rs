@@ -9,8 +9,10 @@
 //! them are complete; an input is never overwritten.
 
 mod error;
+mod read_ahead;
 mod report;
 mod sink;
+mod source;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -22,12 +24,10 @@ pub use report::{InputNotice, NodeReadings, OutputReport, RenderReport};
 use crate::builtin::{INPUT, OUTPUT};
 use crate::compile::{CompileConfig, compile};
 use crate::graph::Graph;
-use crate::io::{
-    AudioIoError, AudioReader, AudioWriter, OutputFormat, ResamplingReader, check_not_input,
-    same_file,
-};
+use crate::io::{AudioReader, AudioWriter, OutputFormat, check_not_input, same_file};
 use crate::schedule::Schedule;
 use sink::Sink;
+use source::{Input, Source};
 
 /// The block size used when a request does not say.
 pub const DEFAULT_BLOCK: usize = 1024;
@@ -134,27 +134,23 @@ pub fn render(
     }
     let mut notices = Vec::new();
     let mut config = CompileConfig::new(f64::from(rate), request.block);
-    let mut sources = Vec::with_capacity(readers.len());
+    let mut inputs = Vec::with_capacity(readers.len());
     for ((name, path), reader) in request.inputs.iter().zip(readers) {
-        let source = Source::new(graph, name, path, reader, rate, &mut notices)?;
-        config.input_channels.insert(name.clone(), source.width);
-        sources.push(source);
+        let input = Input::new(graph, name, path, reader, rate, &mut notices)?;
+        config.input_channels.insert(name.clone(), input.width);
+        inputs.push(input);
     }
     let mut schedule = compile(graph, &config)?;
-    // The block size is valid now that the graph compiled with it.
-    for source in &mut sources {
-        source.allocate(request.block);
-    }
-    // Order sources as the schedule addresses its inputs.
+    // Order inputs as the schedule addresses them, and start reading them ahead.
     let slots: HashMap<&str, usize> = schedule
         .inputs()
         .iter()
         .enumerate()
         .map(|(i, p)| (p.name.as_str(), i))
         .collect();
-    let mut sources: Vec<(usize, Source)> = sources
+    let mut sources: Vec<(usize, Source)> = inputs
         .into_iter()
-        .filter_map(|s| slots.get(s.name.as_str()).map(|&slot| (slot, s)))
+        .filter_map(|i| slots.get(i.name.as_str()).map(|&slot| (slot, i.start())))
         .collect();
     let mut sinks = open_sinks(&schedule, request, rate)?;
 
@@ -163,7 +159,7 @@ pub fn render(
     let latency = schedule.latency() as u64;
     let estimate = sources
         .iter()
-        .map(|(_, s)| s.reader.frames())
+        .map(|(_, s)| s.estimate())
         .try_fold(0u64, |m, f| f.map(|f| m.max(f)));
     let mut length: Option<u64> = if sources.is_empty() { Some(0) } else { None };
     let mut position = 0u64;
@@ -196,7 +192,7 @@ pub fn render(
         if source.frames < length {
             notices.push(InputNotice::Padded {
                 input: source.name.clone(),
-                path: source.reader.path().to_path_buf(),
+                path: source.path().to_path_buf(),
                 frames: length - source.frames,
             });
         }
@@ -315,120 +311,6 @@ fn check_paths(request: &RenderRequest) -> Result<(), RenderError> {
         }
     }
     Ok(())
-}
-
-/// One bound input, streamed into the schedule block by block.
-struct Source {
-    name: String,
-    reader: ResamplingReader,
-    /// One block of the file's channels.
-    buf: Vec<Vec<f32>>,
-    /// Channels the graph reads: the file's, or the declared count for a duplicated mono file.
-    width: usize,
-    /// Frames delivered so far, at the session rate.
-    frames: u64,
-    ended: bool,
-}
-
-impl Source {
-    /// Prepares an input: checks its channel count against the node's declaration, and
-    /// converts it to the session rate when needed, noting what was done.
-    fn new(
-        graph: &Graph,
-        name: &str,
-        path: &std::path::Path,
-        reader: AudioReader,
-        rate: u32,
-        notices: &mut Vec<InputNotice>,
-    ) -> Result<Source, RenderError> {
-        let info = reader.info().clone();
-        let declared = graph
-            .node_id(name)
-            .and_then(|id| graph.node(id))
-            .map_or(0, |n| n.params.number("channels").round().max(0.0) as usize);
-        let found = info.channels;
-        let width = match declared {
-            0 => found,
-            d if d == found => found,
-            d if found == 1 => {
-                notices.push(InputNotice::DuplicatedMono {
-                    input: name.to_string(),
-                    path: path.to_path_buf(),
-                    channels: d,
-                });
-                d
-            }
-            d => {
-                return Err(RenderError::InputChannels {
-                    input: name.to_string(),
-                    path: path.to_path_buf(),
-                    declared: d,
-                    found,
-                });
-            }
-        };
-        if info.lossy {
-            notices.push(InputNotice::Lossy {
-                input: name.to_string(),
-                path: path.to_path_buf(),
-                codec: info.codec.clone(),
-            });
-        }
-        if info.sample_rate != rate {
-            notices.push(InputNotice::Resampled {
-                input: name.to_string(),
-                path: path.to_path_buf(),
-                from: info.sample_rate,
-                to: rate,
-            });
-        }
-        Ok(Source {
-            name: name.to_string(),
-            reader: ResamplingReader::new(reader, rate)?,
-            buf: vec![Vec::new(); found],
-            width,
-            frames: 0,
-            ended: false,
-        })
-    }
-
-    /// Prepares the read buffers for blocks of `block` frames.
-    fn allocate(&mut self, block: usize) {
-        self.buf.iter_mut().for_each(|b| b.resize(block, 0.0));
-    }
-
-    /// Fills the schedule's buffers of input `slot` with the next block: a full block, or
-    /// what is left followed by silence at the end of the file.
-    fn fill(
-        &mut self,
-        schedule: &mut Schedule,
-        slot: usize,
-        block: usize,
-    ) -> Result<(), AudioIoError> {
-        let mono = self.buf.len() == 1;
-        let mut got = 0;
-        while !self.ended && got < block {
-            let n = self.reader.read(&mut self.buf, block - got)?;
-            if n == 0 {
-                self.ended = true;
-                break;
-            }
-            for ch in 0..self.width {
-                let src = &self.buf[if mono { 0 } else { ch }][..n];
-                if let Some(dst) = schedule.input_buffer(slot, ch).get_mut(got..got + n) {
-                    dst.copy_from_slice(src);
-                }
-            }
-            got += n;
-        }
-        for ch in 0..self.width {
-            if let Some(rest) = schedule.input_buffer(slot, ch).get_mut(got..block) {
-                rest.fill(0.0);
-            }
-        }
-        self.frames += got as u64;
-        Ok(())
-    }
 }
 
 /// Opens a writer for every requested output file.

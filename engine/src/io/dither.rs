@@ -105,7 +105,6 @@ impl ChannelState {
 /// Turns float samples (full scale ±1.0) into signed integers of `bits` bits, per channel.
 #[derive(Debug, Clone)]
 pub struct Quantizer {
-    bits: u32,
     scale: f64,
     min: f64,
     max: f64,
@@ -120,7 +119,6 @@ impl Quantizer {
         let bits = bits.clamp(2, 32);
         let scale = 2f64.powi(bits as i32 - 1);
         let mut q = Quantizer {
-            bits,
             scale,
             min: -scale,
             max: scale - 1.0,
@@ -154,21 +152,13 @@ impl Quantizer {
     }
 
     /// Quantizes consecutive samples of one channel into `codes` (as many as both slices
-    /// hold), exactly as [`Quantizer::quantize`] would one by one. Undithered 16- and 24-bit
-    /// quantization runs in single precision, where it is exact, in a loop the compiler
-    /// vectorizes.
+    /// hold), exactly as [`Quantizer::quantize`] would one by one. Undithered quantization
+    /// runs in a loop the compiler vectorizes.
     pub fn quantize_codes(&mut self, channel: usize, input: &[f32], codes: &mut [i32]) {
-        let (bits, scale, min, max) = (self.bits, self.scale, self.min, self.max);
+        let (scale, min, max) = (self.scale, self.min, self.max);
         let pairs = codes.iter_mut().zip(input);
         match (self.dither, self.channels.get_mut(channel)) {
-            (Dither::None, _) | (_, None) if bits <= 24 => {
-                round_exactly_in_f32(input, codes, scale as f32, min as f32, max as f32);
-            }
-            (Dither::None, _) | (_, None) => {
-                for (c, &x) in pairs {
-                    *c = round(scaled(x, scale)).clamp(min, max) as i32;
-                }
-            }
+            (Dither::None, _) | (_, None) => round_vectorized(input, codes, scale, min, max),
             (Dither::Tpdf, Some(state)) => {
                 for (c, &x) in pairs {
                     *c = state.tpdf(scaled(x, scale)).clamp(min, max) as i32;
@@ -215,19 +205,29 @@ fn round(v: f64) -> f64 {
     (v + 0.5f64.copysign(v)) as i64 as f64
 }
 
-/// `round(x * scale).clamp(min, max)` for a power-of-two `scale` up to 2^23 with integer
-/// bounds, computed in f32 yet exact: `x * scale`, the bounds, the integer part and the
-/// fraction are all f32 values without rounding, so rounding half away from zero is the
-/// integer part plus one unit away from zero when the fraction reaches a half. Clipping
-/// before rounding equals clipping after, the bounds being integers. No library call, no
-/// double precision: the loop compiles to 4-wide vector code. Non-finite input becomes 0.
-fn round_exactly_in_f32(input: &[f32], codes: &mut [i32], scale: f32, min: f32, max: f32) {
+/// 1.5 * 2^52: adding it to an f64 of magnitude below 2^51 rounds it to an integer (to even
+/// on ties), held in the low bits of the sum's mantissa.
+const ROUNDING_BIAS: f64 = 6_755_399_441_055_744.0;
+
+/// `round(x * scale).clamp(min, max)` (rounding half away from zero, non-finite input as 0)
+/// for a `scale` and bounds within ±2^31, written with operations the compiler turns into
+/// vector code: no library call, no saturating float-to-integer conversion (which baseline
+/// x86_64 has no vector instruction for). Adding [`ROUNDING_BIAS`] rounds to the nearest
+/// integer and leaves it in the low 32 bits of the sum; a tie (a fraction of exactly one
+/// half, rounded to the even neighbour) is then moved away from zero. Exact: `x * scale` of
+/// an f32 is exact in f64, so are the rounding and the difference to it.
+fn round_vectorized(input: &[f32], codes: &mut [i32], scale: f64, min: f64, max: f64) {
     for (c, &x) in codes.iter_mut().zip(input) {
         let x = if x.is_finite() { x } else { 0.0 };
-        let v = (x * scale).max(min).min(max);
-        let whole = v as i32;
-        let fraction = v - whole as f32;
-        *c = whole + i32::from(fraction >= 0.5) - i32::from(fraction <= -0.5);
+        let v = f64::from(x) * scale;
+        let v = if v < min { min } else { v };
+        let v = if v > max { max } else { v };
+        let biased = v + ROUNDING_BIAS;
+        let fraction = v - (biased - ROUNDING_BIAS);
+        let nearest = biased.to_bits() as i32;
+        let up = (fraction == 0.5) & (v > 0.0);
+        let down = (fraction == -0.5) & (v < 0.0);
+        *c = nearest + i32::from(up) - i32::from(down);
     }
 }
 
@@ -262,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn single_precision_rounding_is_exactly_double_precision_rounding() {
+    fn vectorized_rounding_is_exactly_the_standard_rounding() {
         // Reference: the sample scaled in f64, rounded half away from zero, clipped.
         let reference = |x: f32, bits: u32| {
             let scale = 2f64.powi(bits as i32 - 1);
@@ -305,7 +305,7 @@ mod tests {
         let mut r = SplitMix64::new(11);
         xs.extend((0..100_000).map(|_| f32::from_bits(r.next_u64() as u32)));
         xs.extend((0..100_000).map(|_| (r.next_f64() * 2.2 - 1.1) as f32));
-        for bits in [8u32, 16, 24] {
+        for bits in [8u32, 16, 24, 32] {
             let mut q = Quantizer::new(bits, Dither::None, 1, 0);
             let mut codes = vec![0; xs.len()];
             q.quantize_codes(0, &xs, &mut codes);

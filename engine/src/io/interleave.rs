@@ -63,7 +63,7 @@ mod tests {
             let codes: Vec<Vec<i32>> = (0..channels)
                 .map(|c| {
                     (0..frames)
-                        .map(|f| ((f * 7919 + c * 104_729) as i32).wrapping_mul(-0x2f3a_1b5))
+                        .map(|f| ((f * 7919 + c * 104_729) as i32).wrapping_mul(-0x02f3_a1b5))
                         .collect()
                 })
                 .collect();
