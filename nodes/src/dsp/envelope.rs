@@ -1,6 +1,7 @@
-//! Envelope followers for dynamics processors: one-pole time constants, a sliding-window
-//! maximum (peak hold), a level detector (peak or RMS) and log-domain attack/release
-//! ballistics.
+//! Envelope followers for dynamics processors: one-pole time constants, sliding-window
+//! maxima (a variable window, and a fixed peak hold), a level detector (peak and RMS) and
+//! log-domain attack/release ballistics. The per-sample work runs over blocks, with state
+//! flushes at a fixed cadence so the output does not depend on the block size.
 //!
 //! # Time constants
 //! A time constant `t` ms gives the one-pole coefficient `a = exp(-1 / (t * fs / 1000))`:
@@ -93,6 +94,18 @@ impl SlidingMax {
         self.queue.front().map_or(value, |&(_, v)| v)
     }
 
+    /// The same as `count` calls of [`SlidingMax::push`] with `value`, in constant time
+    /// (the outputs of those calls are not needed: every one of them is at least `value`).
+    pub fn push_run(&mut self, value: f64, count: usize) {
+        if count == 0 {
+            return;
+        }
+        // Every earlier push of the run would be dropped by the next one (`v <= value`), and
+        // what they expire at the front the last push expires too.
+        self.time = self.time.wrapping_add(count as u64 - 1);
+        self.push(value);
+    }
+
     /// Forgets every value.
     pub fn reset(&mut self) {
         self.queue.clear();
@@ -121,66 +134,368 @@ pub const RMS_WINDOW_MS: f64 = 10.0;
 /// The smallest level detectors report (-200 dBFS), so the level in dB stays finite.
 pub const LEVEL_FLOOR: f64 = 1e-10;
 
-/// A level detector measuring both the held peak and the RMS of one signal.
+/// Every this many frames (counted from reset, so the output does not depend on block
+/// sizes), recursive state too small to matter is zeroed: a mean square under
+/// [`LEVEL_FLOOR`] squared, a reduction under [`BALLISTICS_FLOOR_DB`]. Between two flushes a
+/// decaying value shrinks by far less than the 300 decades that separate these floors from
+/// subnormal numbers, so the state never turns subnormal, and the per-frame recursions stay
+/// free of the compare that a per-frame flush would put on their critical path.
+pub const FLUSH_PERIOD: usize = 256;
+
+/// The largest of the last `window` non-negative values (magnitudes), by the van Herk /
+/// Gil-Werman algorithm: the stream is cut into segments of `window` frames; the maximum
+/// over the last `window` frames is the larger of the running maximum of the current
+/// segment and the maximum of the previous segment from the same position on (its suffix
+/// maxima, computed once when that segment completes). About three comparisons per value,
+/// no branch per value, and exact. Values before the first one count as 0.
+///
+/// A hold whose output is not needed for a while can just [`WindowMax::feed`] its input:
+/// that stores the values, and the next [`WindowMax::process`] first rebuilds the maxima
+/// from what is stored (at most two segments' worth of comparisons).
+#[derive(Debug, Clone)]
+pub struct WindowMax {
+    /// The values of the current segment so far.
+    segment: Vec<f64>,
+    /// The values of the previous segment.
+    previous: Vec<f64>,
+    /// `suffix[j]`: the largest value of the previous segment from position `j` on;
+    /// `suffix[window] = 0`.
+    suffix: Vec<f64>,
+    /// The largest value of the current segment so far.
+    prefix: f64,
+    /// Frames into the current segment.
+    phase: usize,
+    /// Whether `suffix` and `prefix` describe the stored values (not after a feed).
+    fresh: bool,
+}
+
+impl WindowMax {
+    /// A hold over `window` frames (at least 1); allocates.
+    pub fn new(window: usize) -> WindowMax {
+        let window = window.max(1);
+        WindowMax {
+            segment: vec![0.0; window],
+            previous: vec![0.0; window],
+            suffix: vec![0.0; window + 1],
+            prefix: 0.0,
+            phase: 0,
+            fresh: true,
+        }
+    }
+
+    /// The number of frames a value is held.
+    pub fn window(&self) -> usize {
+        self.segment.len()
+    }
+
+    /// Replaces each of `values` (non-negative; fed in order) by the largest of the last
+    /// `window` values fed, itself included.
+    pub fn process(&mut self, values: &mut [f64]) {
+        if !self.fresh {
+            self.rebuild();
+        }
+        let window = self.segment.len();
+        let mut rest = values;
+        while !rest.is_empty() {
+            let run = (window - self.phase).min(rest.len());
+            let (now, later) = rest.split_at_mut(run);
+            let (Some(segment), Some(suffix)) = (
+                self.segment.get_mut(self.phase..self.phase + run),
+                self.suffix.get(self.phase + 1..self.phase + 1 + run),
+            ) else {
+                return;
+            };
+            segment.copy_from_slice(now);
+            self.prefix = running_max(self.prefix, now);
+            for (v, &later_max) in now.iter_mut().zip(suffix) {
+                *v = larger(*v, later_max);
+            }
+            self.phase += run;
+            if self.phase == window {
+                self.close_segment();
+                self.suffix_of_previous();
+            }
+            rest = later;
+        }
+    }
+
+    /// Takes in `values` (non-negative, in order) without computing the maxima.
+    pub fn feed(&mut self, values: &[f64]) {
+        let window = self.segment.len();
+        let mut rest = values;
+        while !rest.is_empty() {
+            let run = (window - self.phase).min(rest.len());
+            let (now, later) = rest.split_at(run);
+            if let Some(segment) = self.segment.get_mut(self.phase..self.phase + run) {
+                segment.copy_from_slice(now);
+            }
+            self.phase += run;
+            if self.phase == window {
+                self.close_segment();
+            }
+            self.fresh = false;
+            rest = later;
+        }
+    }
+
+    /// The current segment is complete: it becomes the previous one.
+    fn close_segment(&mut self) {
+        std::mem::swap(&mut self.segment, &mut self.previous);
+        self.prefix = 0.0;
+        self.phase = 0;
+    }
+
+    /// The suffix maxima of the previous segment, which serve the current one.
+    fn suffix_of_previous(&mut self) {
+        let mut max = 0.0;
+        for (suffix, &v) in self.suffix.iter_mut().zip(&self.previous).rev() {
+            max = larger(max, v);
+            *suffix = max;
+        }
+    }
+
+    /// Recomputes the maxima from the stored values (after feeds).
+    fn rebuild(&mut self) {
+        self.suffix_of_previous();
+        self.prefix = self
+            .segment
+            .get(..self.phase)
+            .map_or(0.0, |seen| seen.iter().fold(0.0, |m, &v| larger(m, v)));
+        self.fresh = true;
+    }
+
+    /// Forgets every value.
+    pub fn reset(&mut self) {
+        self.segment.fill(0.0);
+        self.previous.fill(0.0);
+        self.suffix.fill(0.0);
+        self.prefix = 0.0;
+        self.phase = 0;
+        self.fresh = true;
+    }
+}
+
+/// Replaces each of `values` by the largest of `start` and the values up to it, and returns
+/// the last one. Four values at a time, so the dependency from one group to the next is a
+/// single comparison (a maximum is exact whichever order it is taken in).
+#[inline(always)]
+fn running_max(start: f64, values: &mut [f64]) -> f64 {
+    let mut max = start;
+    let mut groups = values.chunks_exact_mut(4);
+    for g in groups.by_ref() {
+        let m1 = larger(g[0], g[1]);
+        let m2 = larger(m1, g[2]);
+        let m3 = larger(m2, g[3]);
+        g[0] = larger(max, g[0]);
+        g[1] = larger(max, m1);
+        g[2] = larger(max, m2);
+        g[3] = larger(max, m3);
+        max = g[3];
+    }
+    for v in groups.into_remainder() {
+        max = larger(max, *v);
+        *v = max;
+    }
+    max
+}
+
+/// `a` or `b`, whichever is larger (`b` when they are unordered): one `max` instruction,
+/// unlike [`f64::max`], which also sorts out NaN.
+#[inline(always)]
+pub fn larger(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
+/// Which held peaks [`LevelDetector::process`] writes. The others only store their input,
+/// and catch up when next asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeaksWanted {
+    /// Each channel's held peak.
+    pub per_channel: bool,
+    /// The held peak of the loudest channel.
+    pub loudest: bool,
+}
+
+/// Level detectors on a group of channels: for each, the held peak of `|x|` over
+/// [`PEAK_HOLD_MS`] and the mean square over an exponential window of [`RMS_WINDOW_MS`];
+/// and the held peak of the loudest channel (the hold of the largest `|x|` of any channel,
+/// which is the largest of the channels' held peaks). All are kept up to date whichever
+/// ones a processor listens to, so switching between them is seamless. The mean squares
+/// of two channels run in one loop, so the CPU overlaps their recursions.
 #[derive(Debug, Clone)]
 pub struct LevelDetector {
-    hold: SlidingMax,
-    mean_square: f64,
+    holds: Vec<WindowMax>,
+    loudest: WindowMax,
+    mean_squares: Vec<f64>,
     rms_coefficient: f64,
+    since_flush: usize,
 }
 
 impl LevelDetector {
-    /// A detector at `sample_rate`; allocates the peak-hold queue.
-    pub fn new(sample_rate: f64) -> LevelDetector {
-        let hold = ((PEAK_HOLD_MS * 0.001 * sample_rate).round() as usize).max(1);
+    /// Detectors for `channels` channels (at least 1) at `sample_rate`; allocates.
+    pub fn new(sample_rate: f64, channels: usize) -> LevelDetector {
+        let hold = WindowMax::new(((PEAK_HOLD_MS * 0.001 * sample_rate).round() as usize).max(1));
+        let channels = channels.max(1);
         LevelDetector {
-            hold: SlidingMax::new(hold, hold),
-            mean_square: 0.0,
+            holds: vec![hold.clone(); channels],
+            loudest: hold,
+            mean_squares: vec![0.0; channels],
             rms_coefficient: one_pole_coefficient(RMS_WINDOW_MS, sample_rate),
+            since_flush: 0,
         }
+    }
+
+    /// The number of channels.
+    pub fn channels(&self) -> usize {
+        self.holds.len()
     }
 
     /// The number of frames the peak detector holds a peak.
     pub fn hold_frames(&self) -> usize {
-        self.hold.window()
+        self.loudest.window()
     }
 
-    /// Feeds one sample; returns `(peak, rms)`, each at least [`LEVEL_FLOOR`].
-    #[inline]
-    pub fn process(&mut self, x: f64) -> (f64, f64) {
-        let x = if x.is_finite() { x } else { 0.0 };
-        let peak = self.hold.push(x.abs());
-        let a = self.rms_coefficient;
-        self.mean_square = a * self.mean_square + (1.0 - a) * x * x;
-        if self.mean_square < LEVEL_FLOOR * LEVEL_FLOOR {
-            self.mean_square = 0.0;
+    /// Feeds `n` frames, channel `c` reading `key(c)` (non-finite samples and samples past
+    /// its end read as 0). Channel `c`'s results go to `stride` values from `c * stride` of
+    /// `peaks` and `powers`, the first `n` of them written: mean squares (the RMS is their
+    /// square root) to `powers`; held peaks to `peaks` if `want.per_channel`, else the
+    /// magnitudes `|x|`. `loudest` gets the loudest channel's held peak if `want.loudest`,
+    /// else the largest magnitude. Everything is at least 0; apply [`LEVEL_FLOOR`] before
+    /// taking logarithms. `n` is limited to `stride` and to the length of `loudest`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the key, the selection and the three outputs with their layout"
+    )]
+    pub fn process<'k>(
+        &mut self,
+        key: impl Fn(usize) -> &'k [f64],
+        n: usize,
+        want: PeaksWanted,
+        peaks: &mut [f64],
+        powers: &mut [f64],
+        loudest: &mut [f64],
+        stride: usize,
+    ) {
+        let n = n.min(stride).min(loudest.len());
+        let loudest = &mut loudest[..n];
+        loudest.fill(0.0);
+        for (c, magnitudes) in peaks
+            .chunks_exact_mut(stride)
+            .take(self.holds.len())
+            .enumerate()
+        {
+            let input = key(c);
+            let magnitudes = &mut magnitudes[..n];
+            magnitudes.fill(0.0);
+            for (m, &x) in magnitudes.iter_mut().zip(input) {
+                *m = if x.is_finite() { x.abs() } else { 0.0 };
+            }
+            for (l, &m) in loudest.iter_mut().zip(magnitudes.iter()) {
+                *l = larger(*l, m);
+            }
         }
-        (
-            peak.max(LEVEL_FLOOR),
-            self.mean_square.sqrt().max(LEVEL_FLOOR),
-        )
+        self.mean_squares(peaks, powers, n, stride);
+        for (hold, magnitudes) in self.holds.iter_mut().zip(peaks.chunks_exact_mut(stride)) {
+            if want.per_channel {
+                hold.process(&mut magnitudes[..n]);
+            } else {
+                hold.feed(&magnitudes[..n]);
+            }
+        }
+        if want.loudest {
+            self.loudest.process(loudest);
+        } else {
+            self.loudest.feed(loudest);
+        }
+    }
+
+    /// The mean-square recursions over `n` frames of magnitudes, two channels per loop.
+    fn mean_squares(&mut self, magnitudes: &[f64], powers: &mut [f64], n: usize, stride: usize) {
+        let a = self.rms_coefficient;
+        let b = 1.0 - a;
+        let mut done = 0;
+        while done < n {
+            let run = (FLUSH_PERIOD - self.since_flush).min(n - done);
+            let frames = done..done + run;
+            let mut states = self.mean_squares.chunks_exact_mut(2);
+            let mut inputs = magnitudes.chunks_exact(2 * stride);
+            let mut outputs = powers.chunks_exact_mut(2 * stride);
+            for ((state, input), output) in
+                states.by_ref().zip(inputs.by_ref()).zip(outputs.by_ref())
+            {
+                let (x0, x1) = input.split_at(stride);
+                let (y0, y1) = output.split_at_mut(stride);
+                let (mut s0, mut s1) = (state[0], state[1]);
+                for (((&x0, &x1), y0), y1) in x0[frames.clone()]
+                    .iter()
+                    .zip(&x1[frames.clone()])
+                    .zip(&mut y0[frames.clone()])
+                    .zip(&mut y1[frames.clone()])
+                {
+                    s0 = a * s0 + b * (x0 * x0);
+                    s1 = a * s1 + b * (x1 * x1);
+                    *y0 = s0;
+                    *y1 = s1;
+                }
+                (state[0], state[1]) = (s0, s1);
+            }
+            // An odd channel out.
+            if let ([state], Some(x), Some(y)) = (
+                states.into_remainder(),
+                inputs.remainder().get(frames.clone()),
+                outputs.into_remainder().get_mut(frames.clone()),
+            ) {
+                let mut s = *state;
+                for (&x, y) in x.iter().zip(y) {
+                    s = a * s + b * (x * x);
+                    *y = s;
+                }
+                *state = s;
+            }
+            self.since_flush += run;
+            done += run;
+            if self.since_flush == FLUSH_PERIOD {
+                self.since_flush = 0;
+                for s in &mut self.mean_squares {
+                    if *s < LEVEL_FLOOR * LEVEL_FLOOR {
+                        *s = 0.0;
+                    }
+                }
+            }
+        }
     }
 
     /// Clears the history.
     pub fn reset(&mut self) {
-        self.hold.reset();
-        self.mean_square = 0.0;
+        self.holds.iter_mut().for_each(WindowMax::reset);
+        self.loudest.reset();
+        self.mean_squares.fill(0.0);
+        self.since_flush = 0;
     }
 }
 
-/// Converts a linear level (at least [`LEVEL_FLOOR`]) to dB.
+/// Converts a linear level (at least [`LEVEL_FLOOR`]) to dB with the standard library's
+/// `log10` (exact; the gain paths use [`crate::dsp::fast_db`]).
 #[inline]
 pub fn level_db(level: f64) -> f64 {
     20.0 * level.max(LEVEL_FLOOR).log10()
 }
 
+/// Reductions below this many dB are zeroed every [`FLUSH_PERIOD`] frames.
+pub const BALLISTICS_FLOOR_DB: f64 = 1e-12;
+
 /// Smooth-branching ballistics on a gain reduction in dB (Giannoulis, Massberg and Reiss,
 /// "Digital dynamic range compressor design", JAES 2012): a one-pole filter whose
 /// coefficient is `rise` while the target is above the state and `fall` otherwise. A step
 /// of the target is followed exactly exponentially with the time constant of the branch.
-#[derive(Debug, Clone, Copy, Default)]
+///
+/// The recursion is written `a s + (1 - a) t` (one multiply and one add on its critical
+/// path), and a run of frames is followed in stretches of one direction, so the choice of
+/// branch is a predicted jump rather than a select in the chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Ballistics {
     state: f64,
+    since_flush: usize,
 }
 
 impl Ballistics {
@@ -193,17 +508,46 @@ impl Ballistics {
     /// (target below) and returns the new state.
     #[inline]
     pub fn process(&mut self, target: f64, rise: f64, fall: f64) -> f64 {
-        let a = if target > self.state { rise } else { fall };
-        let next = target + a * (self.state - target);
-        // Flush what decays toward zero before it turns denormal.
-        self.state = if next.is_finite() && next.abs() > 1e-12 {
-            next
-        } else if next.is_finite() {
-            0.0
-        } else {
-            target
-        };
-        self.state
+        let mut out = [0.0];
+        self.run(&[target], &mut out, rise, fall);
+        out[0]
+    }
+
+    /// [`Ballistics::process`] for each of `targets` in turn, writing every new state to
+    /// `out` (as many frames as the shorter of the two holds).
+    pub fn run(&mut self, targets: &[f64], out: &mut [f64], rise: f64, fall: f64) {
+        let n = targets.len().min(out.len());
+        let (targets, out) = (&targets[..n], &mut out[..n]);
+        // At rest at 0 with nothing to reduce: every state stays exactly 0.
+        if self.state == 0.0 && targets.iter().all(|&t| t == 0.0) {
+            out.fill(0.0);
+            self.advance(n);
+            return;
+        }
+        let mut done = 0;
+        while done < n {
+            let run = (FLUSH_PERIOD - self.since_flush).min(n - done);
+            self.state = follow(
+                self.state,
+                &targets[done..done + run],
+                &mut out[done..done + run],
+                rise,
+                fall,
+            );
+            self.advance(run);
+            done += run;
+        }
+    }
+
+    /// Counts `frames` frames toward the next flush, flushing when one is due.
+    fn advance(&mut self, frames: usize) {
+        self.since_flush += frames;
+        if self.since_flush >= FLUSH_PERIOD {
+            self.since_flush %= FLUSH_PERIOD;
+            if !(self.state.abs() > BALLISTICS_FLOOR_DB) || !self.state.is_finite() {
+                self.state = 0.0;
+            }
+        }
     }
 
     /// The state now.
@@ -213,8 +557,31 @@ impl Ballistics {
 
     /// Back to 0 dB.
     pub fn reset(&mut self) {
-        self.state = 0.0;
+        *self = Ballistics::default();
     }
+}
+
+/// The recursion of [`Ballistics`] over a run of frames; returns the last state.
+#[inline(always)]
+fn follow(mut state: f64, targets: &[f64], out: &mut [f64], rise: f64, fall: f64) -> f64 {
+    let (rise_keep, fall_keep) = (1.0 - rise, 1.0 - fall);
+    let n = targets.len().min(out.len());
+    let (targets, out) = (&targets[..n], &mut out[..n]);
+    let mut f = 0;
+    while f < n {
+        // A stretch of rising targets, then one of falling (or equal) ones.
+        while f < n && targets[f] > state {
+            state = rise * state + rise_keep * targets[f];
+            out[f] = state;
+            f += 1;
+        }
+        while f < n && !(targets[f] > state) {
+            state = fall * state + fall_keep * targets[f];
+            out[f] = state;
+            f += 1;
+        }
+    }
+    state
 }
 
 #[cfg(test)]
@@ -279,15 +646,274 @@ mod tests {
     }
 
     #[test]
+    fn ballistics_with_a_slower_rise_take_the_other_branch_too() {
+        // rise > fall: the `min` form of the recursion.
+        let mut b = Ballistics::new();
+        assert!((b.process(10.0, 0.9, 0.5) - 1.0).abs() < 1e-12);
+        assert!((b.process(0.0, 0.9, 0.5) - 0.5).abs() < 1e-12);
+    }
+
+    /// The textbook smooth-branching recursion, written independently: pick the coefficient
+    /// by comparing the target with the state.
+    fn branching(targets: &[f64], rise: f64, fall: f64) -> Vec<f64> {
+        let mut s: f64 = 0.0;
+        targets
+            .iter()
+            .map(|&t| {
+                let a = if t > s { rise } else { fall };
+                s = t + a * (s - t);
+                s
+            })
+            .collect()
+    }
+
+    /// A target that jumps between levels and rests at 0, 4000 frames long.
+    fn stepped_targets() -> Vec<f64> {
+        (0..4000)
+            .map(|n: usize| match (n / 300) % 4 {
+                0 => 0.0,
+                1 => 12.0,
+                2 => 3.0 + ((n * 7919) % 13) as f64 * 0.1,
+                _ => 6.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ballistics_runs_follow_the_branching_recursion_at_any_block_size() {
+        let targets = stepped_targets();
+        for (rise, fall) in [(0.9, 0.99), (0.99, 0.9), (0.95, 0.95)] {
+            let want = branching(&targets, rise, fall);
+            for block in [1, 7, 256, 1000, 4000] {
+                let mut b = Ballistics::new();
+                let mut got = vec![0.0; targets.len()];
+                for (t, o) in targets.chunks(block).zip(got.chunks_mut(block)) {
+                    b.run(t, o, rise, fall);
+                }
+                for (n, (g, w)) in got.iter().zip(&want).enumerate() {
+                    // The flush may zero what the textbook form leaves under 1e-12 dB.
+                    assert!(
+                        (g - w).abs() < 1e-10,
+                        "rise {rise} fall {fall} block {block} frame {n}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ballistics_decay_to_exactly_zero() {
+        let a = one_pole_coefficient(1.0, 48_000.0);
+        let mut b = Ballistics::new();
+        b.process(20.0, 0.0, a);
+        // 20 dB falls below 1e-12 dB within 32 time constants (48 frames each), and the
+        // next flush zeroes it.
+        let mut out = vec![0.0; 48 * 32 + FLUSH_PERIOD];
+        b.run(&vec![0.0; out.len()], &mut out, 0.0, a);
+        assert_eq!(b.value(), 0.0);
+        assert!(out.iter().all(|v| v.is_finite() && *v >= 0.0));
+    }
+
+    #[test]
+    fn window_max_matches_a_brute_force_window_at_any_block_size() {
+        let xs: Vec<f64> = (0..3000)
+            .map(|n: usize| ((n * 7919 + 13) % 101) as f64 * if n % 500 < 250 { 1.0 } else { 0.01 })
+            .collect();
+        for window in [1, 2, 7, 240] {
+            let want: Vec<f64> = (0..xs.len())
+                .map(|n| {
+                    xs[n.saturating_sub(window - 1)..=n]
+                        .iter()
+                        .fold(0.0, |a: f64, &b| a.max(b))
+                })
+                .collect();
+            for block in [1, 5, 64, 239, 241, 3000] {
+                let mut hold = WindowMax::new(window);
+                let mut got = xs.clone();
+                for chunk in got.chunks_mut(block) {
+                    hold.process(chunk);
+                }
+                assert_eq!(got, want, "window {window}, block {block}");
+            }
+        }
+    }
+
+    #[test]
+    fn sliding_max_push_run_equals_repeated_pushes() {
+        let xs: Vec<f64> = (0..400).map(|n| ((n * 31 + 7) % 17) as f64).collect();
+        for (value, count) in [(0.0, 1), (5.0, 3), (20.0, 2), (3.0, 40), (-1.0, 100)] {
+            let mut a = SlidingMax::new(32, 64);
+            let mut b = SlidingMax::new(32, 64);
+            for &x in &xs[..100] {
+                a.push(x);
+                b.push(x);
+            }
+            for _ in 0..count {
+                a.push(value);
+            }
+            b.push_run(value, count);
+            for &x in &xs[100..] {
+                assert_eq!(a.push(x), b.push(x), "run of {count} x {value}");
+            }
+        }
+    }
+
+    /// What a detector wrote for one channel, or for the loudest: `None` where not wanted.
+    type Written = Vec<Option<f64>>;
+
+    /// Runs a 48 kHz detector over `x` (one entry per channel) in blocks of `block`, asking
+    /// for the peaks `want(block index)` gives; returns per channel its peaks (when wanted)
+    /// and its mean squares, and the loudest channel's peaks (when wanted).
+    fn detect(
+        x: &[Vec<f64>],
+        block: usize,
+        want: impl Fn(usize) -> PeaksWanted,
+    ) -> (Vec<Written>, Vec<Vec<f64>>, Written) {
+        let channels = x.len();
+        let len = x[0].len();
+        let mut d = LevelDetector::new(48_000.0, channels);
+        let mut peaks = vec![Vec::new(); channels];
+        let mut powers = vec![Vec::new(); channels];
+        let mut loudest = Vec::new();
+        let (mut p, mut q, mut l) = (
+            vec![0.0; channels * block],
+            vec![0.0; channels * block],
+            vec![0.0; block],
+        );
+        for (k, start) in (0..len).step_by(block).enumerate() {
+            let n = block.min(len - start);
+            let w = want(k);
+            d.process(
+                |c| &x[c][start..start + n],
+                n,
+                w,
+                &mut p,
+                &mut q,
+                &mut l,
+                block,
+            );
+            for c in 0..channels {
+                let at = c * block;
+                peaks[c].extend(p[at..at + n].iter().map(|&v| w.per_channel.then_some(v)));
+                powers[c].extend_from_slice(&q[at..at + n]);
+            }
+            loudest.extend(l[..n].iter().map(|&v| w.loudest.then_some(v)));
+        }
+        (peaks, powers, loudest)
+    }
+
+    const BOTH: PeaksWanted = PeaksWanted {
+        per_channel: true,
+        loudest: true,
+    };
+
+    #[test]
     fn detectors_read_a_sine_as_peak_and_peak_over_root_two() {
         let fs = 48_000.0;
-        let mut d = LevelDetector::new(fs);
-        let (mut peak, mut rms) = (0.0, 0.0);
-        for n in 0..48_000 {
-            (peak, rms) =
-                d.process(0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / fs).sin());
-        }
+        let x: Vec<f64> = (0..48_000)
+            .map(|n| 0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / fs).sin())
+            .collect();
+        let (peaks, powers, loudest) = detect(&[x], 512, |_| BOTH);
+        let (peak, rms) = (peaks[0][47_999].unwrap(), powers[0][47_999].sqrt());
         assert!((level_db(peak) - level_db(0.5)).abs() < 0.01);
         assert!((level_db(rms) - level_db(0.5 / 2f64.sqrt())).abs() < 0.05);
+        assert_eq!(loudest[47_999], Some(peak));
+    }
+
+    /// Three channels of stepped, uneven signals (a pair and an odd one out).
+    fn three_channels() -> Vec<Vec<f64>> {
+        (0..3)
+            .map(|c: usize| {
+                let mut x: Vec<f64> = (0..5000)
+                    .map(|n: usize| (((n * 13 + c * 5) % 7) as f64 * 0.1 - 0.3) * (c + 1) as f64)
+                    .collect();
+                x.extend(std::iter::repeat_n(0.0, 48_000));
+                x
+            })
+            .collect()
+    }
+
+    #[test]
+    fn detector_mean_squares_follow_their_one_pole_and_rest_at_zero() {
+        let a = one_pole_coefficient(RMS_WINDOW_MS, 48_000.0);
+        let mut x = three_channels();
+        x[1][100] = f64::NAN;
+        x[2][200] = f64::INFINITY;
+        let (_, powers, _) = detect(&x, 333, |_| BOTH);
+        for (c, (input, powers)) in x.iter().zip(&powers).enumerate() {
+            let mut ms = 0.0;
+            for (n, (&v, &p)) in input.iter().zip(powers).enumerate().take(5000) {
+                let v = if v.is_finite() { v } else { 0.0 };
+                ms = a * ms + (1.0 - a) * v * v;
+                assert!((p - ms).abs() <= 1e-15, "channel {c} frame {n}");
+            }
+            assert_eq!(powers.last(), Some(&0.0));
+        }
+        for block in [1, 64, 4096] {
+            assert_eq!(
+                detect(&x, block, |_| BOTH),
+                detect(&x, 333, |_| BOTH),
+                "block {block}"
+            );
+        }
+    }
+
+    #[test]
+    fn held_peaks_are_exact_whichever_ones_are_asked_for() {
+        let x = three_channels();
+        let hold = LevelDetector::new(48_000.0, 1).hold_frames();
+        let held = |c: usize, n: usize| {
+            x[c][n.saturating_sub(hold - 1)..=n]
+                .iter()
+                .fold(0.0, |m: f64, v| m.max(v.abs()))
+        };
+        // Switch what is asked for every block, so holds go from storing to computing.
+        let want = |k: usize| PeaksWanted {
+            per_channel: k % 3 == 1,
+            loudest: k % 2 == 0,
+        };
+        for block in [1, 37, 500] {
+            let (peaks, _, loudest) = detect(&x, block, want);
+            for n in 0..6000 {
+                for c in 0..3 {
+                    if let Some(p) = peaks[c][n] {
+                        assert_eq!(p, held(c, n), "block {block}: channel {c}, frame {n}");
+                    }
+                }
+                if let Some(l) = loudest[n] {
+                    let want = (0..3).map(|c| held(c, n)).fold(0.0, f64::max);
+                    assert_eq!(l, want, "block {block}: loudest at frame {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_fed_window_max_catches_up_exactly() {
+        let xs: Vec<f64> = (0..2000).map(|n: usize| ((n * 7919) % 97) as f64).collect();
+        let mut fed = WindowMax::new(50);
+        let mut got = Vec::new();
+        for (k, chunk) in xs.chunks(73).enumerate() {
+            let mut chunk = chunk.to_vec();
+            if k % 4 == 3 {
+                fed.process(&mut chunk);
+                got.extend(
+                    chunk
+                        .iter()
+                        .copied()
+                        .enumerate()
+                        .map(|(i, v)| (k * 73 + i, v)),
+                );
+            } else {
+                fed.feed(&chunk);
+            }
+        }
+        assert!(!got.is_empty());
+        for (n, v) in got {
+            let want = xs[n.saturating_sub(49)..=n]
+                .iter()
+                .fold(0.0, |m: f64, &x| m.max(x));
+            assert_eq!(v, want, "frame {n}");
+        }
     }
 }

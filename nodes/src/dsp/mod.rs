@@ -6,4 +6,5 @@ pub mod choice_blend;
 pub mod convolver;
 pub mod crossover;
 pub mod envelope;
+pub mod fast_db;
 pub mod oversample;

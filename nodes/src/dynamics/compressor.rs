@@ -6,8 +6,8 @@
 //! way to the static curve in `attack` ms (or `release` ms after the peak hold).
 
 use mixgraph_engine::{
-    ActivateError, Category, Channels, NodeConfig, NodeDescriptor, NodeType, ParamSpec, PortSpec,
-    ProcessContext, Processor, Reading, ReadingValue, Smoothed, Unit,
+    ActivateError, Category, Channels, Inputs, NodeConfig, NodeDescriptor, NodeType, ParamSpec,
+    PortSpec, ProcessContext, Processor, Reading, ReadingValue, Smoothed, Unit,
 };
 
 use super::compressor_core::{
@@ -15,6 +15,7 @@ use super::compressor_core::{
 };
 use super::lookahead::LookaheadDelay;
 use crate::dsp::biquad::{Biquad, Coefficients, FilterShape};
+use crate::dsp::envelope::larger;
 
 /// The `compressor` node type.
 pub struct Compressor;
@@ -156,17 +157,22 @@ impl NodeType for Compressor {
         } else {
             channels
         };
+        // A key with the main input's channel count keys each channel; any other count
+        // keys every channel with its loudest channel.
+        let per_channel_keys = filters == channels;
+        let detectors = if per_channel_keys { channels } else { 1 };
+        let max_block = config.max_block.max(1);
         Ok(Box::new(CompressorProcessor {
             sample_rate: config.sample_rate,
-            core: CompressorCore::new(config.sample_rate, channels, settings),
+            core: CompressorCore::new(config.sample_rate, detectors, max_block, settings),
             delay: LookaheadDelay::new(channels, config.ms_to_frames(p.number("lookahead"))),
             initial_hpf_hz: hpf_hz,
             hpf_hz: Smoothed::new(hpf_hz),
             hpf: highpass(hpf_hz, config.sample_rate),
             filters: vec![Biquad::new(); filters],
-            filtered: vec![0.0; filters],
-            keys: vec![0.0; channels],
-            gains: vec![1.0; channels],
+            per_channel_keys,
+            keys: vec![vec![0.0; max_block]; detectors],
+            channels,
         }))
     }
 }
@@ -186,6 +192,13 @@ fn highpass(hz: f64, sample_rate: f64) -> Coefficients {
     }
 }
 
+/// A key sample as the detector reads it: non-finite samples are silence.
+#[inline(always)]
+fn finite(x: f32) -> f64 {
+    let x = f64::from(x);
+    if x.is_finite() { x } else { 0.0 }
+}
+
 struct CompressorProcessor {
     sample_rate: f64,
     core: CompressorCore,
@@ -195,58 +208,136 @@ struct CompressorProcessor {
     hpf: Coefficients,
     /// One detector high-pass per key channel (per main channel without a key).
     filters: Vec<Biquad>,
-    filtered: Vec<f64>,
-    keys: Vec<f64>,
-    gains: Vec<f64>,
+    /// Whether each main channel has a key channel of its own; if not, one detector
+    /// listens to the loudest key channel and its gain serves every channel.
+    per_channel_keys: bool,
+    /// The detector inputs of a block, one per detector.
+    keys: Vec<Vec<f64>>,
+    channels: usize,
+}
+
+impl CompressorProcessor {
+    /// Writes the detector inputs of frames `offset..offset + n` to `self.keys`: the key
+    /// channels (or the main ones without a key), high-passed, one per detector or the
+    /// loudest of them for a single detector.
+    fn fill_keys(&mut self, inputs: &Inputs<'_>, offset: usize, n: usize) {
+        let keyed = inputs.is_connected(1) && inputs.channels(1) > 0;
+        let port = if keyed { 1 } else { 0 };
+        let key_channels = inputs.channels(port).min(self.filters.len());
+        let per_channel = self.per_channel_keys;
+        let read = |k: usize| {
+            inputs
+                .channel(port, k)
+                .get(offset..offset + n)
+                .unwrap_or(&[])
+        };
+        if !per_channel && let Some(key) = self.keys.first_mut() {
+            key[..n].fill(0.0);
+        }
+        // Channel `k`'s detector input (per channel), or the running loudest (single).
+        let store = |keys: &mut [Vec<f64>], k: usize, f: usize, y: f64| {
+            if per_channel {
+                if let Some(v) = keys.get_mut(k).and_then(|key| key.get_mut(f)) {
+                    *v = y;
+                }
+            } else if let Some(v) = keys.first_mut().and_then(|key| key.get_mut(f)) {
+                *v = larger(*v, y.abs());
+            }
+        };
+        if !self.hpf_hz.is_settled() {
+            // The high-pass ramps: new coefficients every frame, frame by frame.
+            for f in 0..n {
+                self.hpf = highpass(self.hpf_hz.next(), self.sample_rate);
+                for (k, filter) in self.filters.iter_mut().enumerate().take(key_channels) {
+                    let x = read(k).get(f).copied().map_or(0.0, finite);
+                    store(&mut self.keys, k, f, filter.process(&self.hpf, x));
+                }
+            }
+            return;
+        }
+        let off = self.hpf == Coefficients::identity();
+        for (k, filter) in self.filters.iter_mut().enumerate().take(key_channels) {
+            let x = read(k);
+            if off {
+                // The key as it is. The filter reads the last two samples, so it holds
+                // what it would after reading them all (it passes them unchanged).
+                for &v in &x[x.len().saturating_sub(2)..] {
+                    filter.process(&self.hpf, finite(v));
+                }
+                match (
+                    per_channel,
+                    self.keys.get_mut(if per_channel { k } else { 0 }),
+                ) {
+                    (true, Some(key)) => {
+                        for (d, &v) in key.iter_mut().zip(x) {
+                            *d = f64::from(v);
+                        }
+                    }
+                    (false, Some(key)) => {
+                        for (d, &v) in key.iter_mut().zip(x) {
+                            *d = larger(*d, finite(v).abs());
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                for (f, &v) in x.iter().enumerate() {
+                    store(&mut self.keys, k, f, filter.process(&self.hpf, finite(v)));
+                }
+            }
+        }
+        // Key channels the input lacks read as silence.
+        if per_channel {
+            for key in self.keys.iter_mut().skip(key_channels) {
+                key[..n].fill(0.0);
+            }
+        }
+    }
+
+    /// Frames `offset..offset + n` (at most the core's largest block).
+    fn process_block(&mut self, ctx: &mut ProcessContext<'_>, offset: usize, n: usize) {
+        self.fill_keys(&ctx.inputs, offset, n);
+        self.core.process(&self.keys, n);
+        let detector = |c: usize| if self.per_channel_keys { c } else { 0 };
+        if self.delay.frames() == 0 {
+            for c in 0..self.channels {
+                let gains = self.core.gains(detector(c));
+                let x = ctx
+                    .inputs
+                    .channel(0, c)
+                    .get(offset..offset + n)
+                    .unwrap_or(&[]);
+                if let Some(out) = ctx.outputs.channel(0, c).get_mut(offset..offset + n) {
+                    for ((o, &x), &g) in out.iter_mut().zip(x).zip(gains) {
+                        *o = (f64::from(x) * g) as f32;
+                    }
+                }
+            }
+            return;
+        }
+        for f in 0..n {
+            for c in 0..self.channels {
+                let x = ctx.inputs.channel(0, c).get(offset + f).copied();
+                let delayed = self.delay.swap(c, f64::from(x.unwrap_or(0.0)));
+                let gain = self.core.gains(detector(c)).get(f).copied().unwrap_or(1.0);
+                if let Some(o) = ctx.outputs.channel(0, c).get_mut(offset + f) {
+                    *o = (delayed * gain) as f32;
+                }
+            }
+            self.delay.advance();
+        }
+    }
 }
 
 impl Processor for CompressorProcessor {
     fn process(&mut self, ctx: &mut ProcessContext<'_>) {
         let frames = ctx.frames();
-        let channels = self.keys.len();
-        let keyed = ctx.inputs.is_connected(1) && ctx.inputs.channels(1) > 0;
-        let key_port = if keyed { 1 } else { 0 };
-        let key_channels = ctx.inputs.channels(key_port).min(self.filters.len());
-        for f in 0..frames {
-            if !self.hpf_hz.is_settled() {
-                self.hpf = highpass(self.hpf_hz.next(), self.sample_rate);
-            }
-            // Detector input: the key (or the main input), high-passed per channel.
-            for (c, (filter, out)) in self
-                .filters
-                .iter_mut()
-                .zip(&mut self.filtered)
-                .enumerate()
-                .take(key_channels)
-            {
-                let x = f64::from(
-                    ctx.inputs
-                        .channel(key_port, c)
-                        .get(f)
-                        .copied()
-                        .unwrap_or(0.0),
-                );
-                *out = filter.process(&self.hpf, if x.is_finite() { x } else { 0.0 });
-            }
-            // A key with the main input's channel count keys each channel; any other
-            // count keys every channel with its loudest channel.
-            if key_channels == channels {
-                self.keys.copy_from_slice(&self.filtered[..channels]);
-            } else {
-                let loudest = self.filtered[..key_channels]
-                    .iter()
-                    .fold(0.0f64, |m, &x| if x.abs() > m.abs() { x } else { m });
-                self.keys.fill(loudest);
-            }
-            self.core.process(&self.keys, &mut self.gains);
-            for (c, &gain) in self.gains.iter().enumerate() {
-                let x = f64::from(ctx.inputs.channel(0, c).get(f).copied().unwrap_or(0.0));
-                let delayed = self.delay.swap(c, x);
-                if let Some(o) = ctx.outputs.channel(0, c).get_mut(f) {
-                    *o = (delayed * gain) as f32;
-                }
-            }
-            self.delay.advance();
+        let block = self.core.max_block();
+        let mut offset = 0;
+        while offset < frames {
+            let n = block.min(frames - offset);
+            self.process_block(ctx, offset, n);
+            offset += n;
         }
     }
 

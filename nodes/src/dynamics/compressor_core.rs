@@ -11,20 +11,47 @@
 //! release starts that long after the signal drops; RMS detection adds the lag of its
 //! [`RMS_WINDOW_MS`] average to both.
 //!
+//! # Per frame, then per block
+//! For every frame: each channel's detector reads its key; its level in dB (the held peak,
+//! the RMS, or during a detection change a crossfade of the two) goes through the static
+//! curve to a target reduction; the link pulls each channel's target toward the largest one
+//! (at 100 % every channel takes the target of the loudest level); the ballistics smooth
+//! it; the gain is `makeup - reduction` dB.
+//!
+//! The work is done a stage at a time over a run of frames (detectors, levels to dB, curve,
+//! ballistics, dB to gain), so every stage but the ballistics vectorizes. While a parameter
+//! ramps the runs are one frame long. Every frame's result depends only on the frames
+//! before it, never on how they were cut into blocks. Shortcuts that give exactly what the
+//! full computation would: no logarithm while every level of a run is below the knee
+//! (with a margin far larger than the error of [`crate::dsp::fast_db`]), no ballistics or exponential
+//! while the reduction rests at 0, and one ballistics state for all channels while the link
+//! is 100 % and their states are equal (they then stay equal).
+//!
 //! [`PEAK_HOLD_MS`]: crate::dsp::envelope::PEAK_HOLD_MS
 //! [`RMS_WINDOW_MS`]: crate::dsp::envelope::RMS_WINDOW_MS
 
-use mixgraph_engine::{Smoothed, db_to_gain};
+use mixgraph_engine::Smoothed;
 
-use super::gain_computer::compressor_reduction;
+use super::gain_computer::CompressorCurve;
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
-use crate::dsp::envelope::{Ballistics, LevelDetector, level_db, one_pole_coefficient};
+use crate::dsp::envelope::{
+    Ballistics, LEVEL_FLOOR, LevelDetector, PeaksWanted, larger, one_pole_coefficient,
+};
+use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude, power_to_db};
 
 /// The detection choices, in the order of their index.
 pub const DETECTION_OPTIONS: &[&str] = &["peak", "rms"];
 
 /// A range no reduction reaches: the reduction is not limited.
 pub const UNLIMITED_RANGE_DB: f64 = 1000.0;
+
+/// The longest run of frames processed a stage at a time (the scratch buffers hold this
+/// many frames per channel, so they stay in the first-level cache).
+const RUN: usize = 256;
+
+/// How far below the knee's lower edge (dB) a level must be for the curve to be skipped:
+/// far more than the error of [`crate::dsp::fast_db`], so the shortcut gives exactly the curve's 0.
+const QUIET_MARGIN_DB: f64 = 1e-4;
 
 /// The settings of a compressor gain path, in the units of its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,9 +140,75 @@ impl TimeConstant {
         }
         self.coefficient
     }
+
+    /// The coefficient now, without advancing.
+    pub fn coefficient(&self) -> f64 {
+        self.coefficient
+    }
+
+    /// Whether the time constant has stopped ramping.
+    pub fn is_settled(&self) -> bool {
+        self.ms.is_settled()
+    }
 }
 
-/// The gain path of a compressor over a fixed number of channels.
+/// Every parameter's value for a run of frames (one frame while something ramps).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RunSettings {
+    curve: CompressorCurve,
+    makeup: f64,
+    link: f64,
+    attack: f64,
+    release: f64,
+    peak_weight: f64,
+    rms_weight: f64,
+}
+
+impl RunSettings {
+    /// Whether one detector alone gives the level (no detection crossfade running).
+    fn single_detector(&self) -> bool {
+        self.peak_weight == 0.0 || self.rms_weight == 0.0
+    }
+
+    /// The level in dB of channel `c` at a frame, from its held peak and mean square.
+    #[inline(always)]
+    fn level_db(&self, peak: f64, power: f64) -> f64 {
+        if self.rms_weight == 0.0 {
+            amplitude_to_db(larger(peak, LEVEL_FLOOR))
+        } else if self.peak_weight == 0.0 {
+            power_to_db(larger(power, LEVEL_FLOOR * LEVEL_FLOOR))
+        } else {
+            self.peak_weight * amplitude_to_db(larger(peak, LEVEL_FLOOR))
+                + self.rms_weight * power_to_db(larger(power, LEVEL_FLOOR * LEVEL_FLOOR))
+        }
+    }
+}
+
+/// The levels at and below which a curve is known to reduce nothing, in the linear units
+/// the detectors report, for the threshold and knee they were computed for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct QuietBounds {
+    onset_db: f64,
+    peak: f64,
+    power: f64,
+}
+
+impl QuietBounds {
+    fn new(onset_db: f64) -> QuietBounds {
+        let db = onset_db - QUIET_MARGIN_DB;
+        QuietBounds {
+            onset_db,
+            peak: 10f64.powf(db / 20.0),
+            power: 10f64.powf(db / 10.0),
+        }
+    }
+}
+
+/// The gain path of a compressor over a fixed number of detector channels.
+///
+/// Each block: write each channel's key (the signal its detector listens to) into the
+/// slices given to [`CompressorCore::process`], then read each channel's linear gain
+/// (makeup included) from [`CompressorCore::gains`].
 #[derive(Debug, Clone)]
 pub struct CompressorCore {
     initial: CompressorSettings,
@@ -128,16 +221,33 @@ pub struct CompressorCore {
     attack: TimeConstant,
     release: TimeConstant,
     detection: ChoiceBlend<2>,
-    detectors: Vec<LevelDetector>,
+    detector: LevelDetector,
     ballistics: Vec<Ballistics>,
-    targets: Vec<f64>,
     max_reduction: f64,
+    max_block: usize,
+    quiet: Option<QuietBounds>,
+    /// Per channel, [`RUN`] frames each: held peaks, then targets.
+    peaks: Vec<f64>,
+    /// Per channel, [`RUN`] frames each: mean squares.
+    powers: Vec<f64>,
+    /// [`RUN`] frames: the loudest channel's level, then the linked target.
+    shared: Vec<f64>,
+    /// Per channel, `max_block` frames each: reductions, then gains.
+    gains: Vec<f64>,
 }
 
 impl CompressorCore {
-    /// A gain path for `channels` channels at `sample_rate`; allocates.
-    pub fn new(sample_rate: f64, channels: usize, settings: CompressorSettings) -> CompressorCore {
+    /// A gain path for `channels` channels at `sample_rate`, processing up to `max_block`
+    /// frames per call; allocates.
+    pub fn new(
+        sample_rate: f64,
+        channels: usize,
+        max_block: usize,
+        settings: CompressorSettings,
+    ) -> CompressorCore {
         let s = settings;
+        let channels = channels.max(1);
+        let max_block = max_block.max(1);
         CompressorCore {
             initial: s,
             threshold: Smoothed::new(s.threshold_db),
@@ -149,16 +259,26 @@ impl CompressorCore {
             attack: TimeConstant::new(s.attack_ms, sample_rate),
             release: TimeConstant::new(s.release_ms, sample_rate),
             detection: ChoiceBlend::new(s.detection, switch_frames(sample_rate)),
-            detectors: vec![LevelDetector::new(sample_rate); channels],
+            detector: LevelDetector::new(sample_rate, channels),
             ballistics: vec![Ballistics::new(); channels],
-            targets: vec![0.0; channels],
             max_reduction: 0.0,
+            max_block,
+            quiet: None,
+            peaks: vec![0.0; channels * RUN],
+            powers: vec![0.0; channels * RUN],
+            shared: vec![0.0; RUN],
+            gains: vec![1.0; channels * max_block],
         }
     }
 
     /// The number of channels.
     pub fn channels(&self) -> usize {
-        self.detectors.len()
+        self.detector.channels()
+    }
+
+    /// The most frames one call to [`CompressorCore::process`] handles.
+    pub fn max_block(&self) -> usize {
+        self.max_block
     }
 
     /// Changes a parameter, ramping over `frames` frames.
@@ -176,42 +296,228 @@ impl CompressorCore {
         }
     }
 
-    /// One frame: `keys[c]` is the detector input of channel `c`; writes the linear gain
-    /// (makeup included) of every channel to `gains`. Extra keys or gains are ignored.
-    #[inline]
-    pub fn process(&mut self, keys: &[f64], gains: &mut [f64]) {
-        let threshold = self.threshold.next();
-        let ratio = self.ratio.next();
-        let knee = self.knee.next();
-        let makeup = self.makeup.next();
-        let range = self.range.next();
-        let link = self.link.next();
-        let attack = self.attack.next_coefficient();
-        let release = self.release.next_coefficient();
-        let [w_peak, w_rms] = self.detection.next();
-        let mut loudest: f64 = 0.0;
-        for ((target, detector), &key) in self.targets.iter_mut().zip(&mut self.detectors).zip(keys)
-        {
-            let (peak, rms) = detector.process(key);
-            let level = if w_rms == 0.0 {
-                level_db(peak)
-            } else if w_peak == 0.0 {
-                level_db(rms)
+    /// Runs `frames` frames (at most [`CompressorCore::max_block`]): `keys[c]` holds the
+    /// detector input of channel `c` (a missing or short key reads as silence). Afterwards
+    /// [`CompressorCore::gains`] holds each channel's gain for these frames.
+    pub fn process<K: AsRef<[f64]>>(&mut self, keys: &[K], frames: usize) {
+        let frames = frames.min(self.max_block);
+        let mut start = 0;
+        while start < frames {
+            let (settings, end) = if self.is_settled() {
+                (self.settings_now(), (start + RUN).min(frames))
             } else {
-                w_peak * level_db(peak) + w_rms * level_db(rms)
+                (self.next_frame_settings(), start + 1)
             };
-            *target = compressor_reduction(level, threshold, ratio, knee).min(range);
-            loudest = loudest.max(*target);
+            self.run(keys, start, end, &settings);
+            start = end;
         }
-        for ((gain, ballistics), &target) in gains
+    }
+
+    /// The gain of channel `c` for each frame of the last [`CompressorCore::process`]
+    /// (`max_block` values, the first `frames` of them written; empty for a channel that
+    /// does not exist).
+    pub fn gains(&self, channel: usize) -> &[f64] {
+        let n = self.max_block;
+        self.gains
+            .get(channel * n..(channel + 1) * n)
+            .unwrap_or(&[])
+    }
+
+    /// Whether no parameter is ramping.
+    fn is_settled(&self) -> bool {
+        [
+            &self.threshold,
+            &self.ratio,
+            &self.knee,
+            &self.makeup,
+            &self.range,
+            &self.link,
+        ]
+        .iter()
+        .all(|s| s.is_settled())
+            && self.attack.is_settled()
+            && self.release.is_settled()
+            && self.detection.is_settled()
+    }
+
+    /// The settings of a run with no parameter ramping.
+    fn settings_now(&mut self) -> RunSettings {
+        let curve = CompressorCurve::new(
+            self.threshold.value(),
+            self.ratio.value(),
+            self.knee.value(),
+            self.range.value(),
+        );
+        let onset = curve.onset_db();
+        if self.quiet.is_none_or(|q| q.onset_db != onset) {
+            self.quiet = Some(QuietBounds::new(onset));
+        }
+        let [peak_weight, rms_weight] = self.detection.weights();
+        RunSettings {
+            curve,
+            makeup: self.makeup.value(),
+            link: self.link.value(),
+            attack: self.attack.coefficient(),
+            release: self.release.coefficient(),
+            peak_weight,
+            rms_weight,
+        }
+    }
+
+    /// Advances every parameter one frame and returns the settings of that frame.
+    fn next_frame_settings(&mut self) -> RunSettings {
+        let curve = CompressorCurve::new(
+            self.threshold.next(),
+            self.ratio.next(),
+            self.knee.next(),
+            self.range.next(),
+        );
+        // No shortcut while the threshold or knee ramps (its bounds would cost a `powf`).
+        self.quiet = None;
+        let [peak_weight, rms_weight] = self.detection.next();
+        RunSettings {
+            curve,
+            makeup: self.makeup.next(),
+            link: self.link.next(),
+            attack: self.attack.next_coefficient(),
+            release: self.release.next_coefficient(),
+            peak_weight,
+            rms_weight,
+        }
+    }
+
+    /// Frames `start..end` (at most [`RUN`] of them) with fixed settings.
+    fn run<K: AsRef<[f64]>>(&mut self, keys: &[K], start: usize, end: usize, s: &RunSettings) {
+        let n = end - start;
+        // At 100 % link with one detector, the loudest channel's level gives every
+        // channel's target; otherwise each channel's own level gives its target.
+        let linked = s.link == 1.0;
+        let loudest_only = linked && s.single_detector();
+        // 1. Detectors: held peaks (those listened to) and mean squares.
+        let want = PeaksWanted {
+            per_channel: !loudest_only && s.peak_weight != 0.0,
+            loudest: loudest_only && s.rms_weight == 0.0,
+        };
+        let key = |c: usize| {
+            keys.get(c)
+                .and_then(|k| k.as_ref().get(start..end))
+                .unwrap_or(&[])
+        };
+        self.detector.process(
+            key,
+            n,
+            want,
+            &mut self.peaks,
+            &mut self.powers,
+            &mut self.shared,
+            RUN,
+        );
+        let Some(shared) = self.shared.get_mut(..n) else {
+            return;
+        };
+        // 2. Targets.
+        if loudest_only {
+            let bound = if s.rms_weight == 0.0 {
+                self.quiet.map(|q| q.peak)
+            } else {
+                // The loudest channel's mean square.
+                shared.fill(0.0);
+                for powers in self.powers.chunks_exact(RUN) {
+                    for (m, &p) in shared.iter_mut().zip(&powers[..n]) {
+                        *m = larger(*m, p);
+                    }
+                }
+                self.quiet.map(|q| q.power)
+            };
+            if bound.is_some_and(|b| shared.iter().all(|&l| l <= b)) {
+                // Every level below the knee: every target is exactly 0, without a logarithm.
+                shared.fill(0.0);
+            } else if s.rms_weight == 0.0 {
+                for t in shared.iter_mut() {
+                    *t = s.curve.reduction(amplitude_to_db(larger(*t, LEVEL_FLOOR)));
+                }
+            } else {
+                for t in shared.iter_mut() {
+                    *t = s
+                        .curve
+                        .reduction(power_to_db(larger(*t, LEVEL_FLOOR * LEVEL_FLOOR)));
+                }
+            }
+        } else {
+            for (peaks, powers) in self
+                .peaks
+                .chunks_exact_mut(RUN)
+                .zip(self.powers.chunks_exact(RUN))
+            {
+                for (p, &q) in peaks[..n].iter_mut().zip(&powers[..n]) {
+                    *p = s.curve.reduction(s.level_db(*p, q));
+                }
+            }
+            if linked || s.link > 0.0 {
+                shared.fill(0.0);
+                for targets in self.peaks.chunks_exact(RUN) {
+                    for (m, &t) in shared.iter_mut().zip(&targets[..n]) {
+                        *m = larger(*m, t);
+                    }
+                }
+            }
+            if !linked && s.link > 0.0 {
+                // Each channel's target moves `link` of the way to the largest.
+                for targets in self.peaks.chunks_exact_mut(RUN) {
+                    for (t, &m) in targets[..n].iter_mut().zip(shared.iter()) {
+                        *t += s.link * (m - *t);
+                    }
+                }
+            }
+        }
+        // 3. Ballistics, into the gain buffers (as reductions in dB).
+        let mb = self.max_block;
+        let shared_state = linked && self.ballistics.windows(2).all(|w| w[0] == w[1]);
+        for (c, (ballistics, gains)) in self
+            .ballistics
             .iter_mut()
-            .zip(&mut self.ballistics)
-            .zip(&self.targets)
+            .zip(self.gains.chunks_exact_mut(mb))
+            .enumerate()
         {
-            let linked = target + link * (loudest - target);
-            let reduction = ballistics.process(linked, attack, release);
-            self.max_reduction = self.max_reduction.max(reduction);
-            *gain = db_to_gain(makeup - reduction);
+            let out = &mut gains[start..end];
+            if shared_state && c > 0 {
+                continue;
+            }
+            let targets = if linked {
+                &shared[..]
+            } else {
+                &self.peaks[c * RUN..c * RUN + n]
+            };
+            // (At rest, with nothing to reduce, this only fills zeros.)
+            ballistics.run(targets, out, s.attack, s.release);
+        }
+        // 4. Gains from reductions.
+        for (c, gains) in self.gains.chunks_exact_mut(mb).enumerate() {
+            if shared_state && c > 0 {
+                break;
+            }
+            let out = &mut gains[start..end];
+            let mut most: f64 = 0.0;
+            for r in out.iter() {
+                most = larger(most, *r);
+            }
+            self.max_reduction = larger(self.max_reduction, most);
+            if most == 0.0 {
+                out.fill(db_to_amplitude(s.makeup));
+            } else {
+                for g in out.iter_mut() {
+                    *g = db_to_amplitude(s.makeup - *g);
+                }
+            }
+        }
+        if shared_state {
+            let (first, rest) = self.gains.split_at_mut(mb);
+            for gains in rest.chunks_exact_mut(mb) {
+                gains[start..end].copy_from_slice(&first[start..end]);
+            }
+            if let Some((first, rest)) = self.ballistics.split_first_mut() {
+                rest.fill(*first);
+            }
         }
     }
 
@@ -232,8 +538,9 @@ impl CompressorCore {
         self.attack.reset(s.attack_ms);
         self.release.reset(s.release_ms);
         self.detection.reset(s.detection);
-        self.detectors.iter_mut().for_each(LevelDetector::reset);
+        self.detector.reset();
         self.ballistics.iter_mut().for_each(Ballistics::reset);
         self.max_reduction = 0.0;
+        self.quiet = None;
     }
 }

@@ -130,18 +130,18 @@ impl NodeType for Deesser {
             link_percent: 100.0,
             detection: 0.0,
         };
+        let max_block = config.max_block.max(1);
         Ok(Box::new(DeesserProcessor {
             sample_rate: sr,
             initial: (frequency, q, p.number("mode")),
             frequency: Smoothed::new(frequency),
             q: Smoothed::new(q),
             band: bandpass(frequency, q, sr),
-            core: CompressorCore::new(sr, channels, settings),
+            core: CompressorCore::new(sr, channels, max_block, settings),
             mode: ChoiceBlend::new(p.number("mode"), switch_frames(sr)),
             sections: vec![[Biquad::new(); 2]; channels],
-            bands: vec![0.0; channels],
-            keys: vec![0.0; channels],
-            gains: vec![1.0; channels],
+            bands: vec![vec![0.0; max_block]; channels],
+            keys: vec![vec![0.0; max_block]; channels],
         }))
     }
 }
@@ -149,6 +149,13 @@ impl NodeType for Deesser {
 /// The band-pass with 0 dB at `frequency`.
 fn bandpass(frequency: f64, q: f64, sample_rate: f64) -> Coefficients {
     Coefficients::rbj(FilterShape::BandPass, sample_rate, frequency, q, 0.0)
+}
+
+/// The output sample: the input with the reduced part (the band, the whole signal, or
+/// during a mode change a crossfade of the two) scaled by the gain.
+#[inline(always)]
+fn deessed(x: f64, band: f64, gain: f64, [split, wideband]: [f64; 2]) -> f32 {
+    (x + (gain - 1.0) * (split * band + wideband * x)) as f32
 }
 
 struct DeesserProcessor {
@@ -161,37 +168,92 @@ struct DeesserProcessor {
     mode: ChoiceBlend<2>,
     /// Per channel: the band-pass (also the reduced band) and the second detector section.
     sections: Vec<[Biquad; 2]>,
-    bands: Vec<f64>,
-    keys: Vec<f64>,
-    gains: Vec<f64>,
+    /// Per channel, a block of the band.
+    bands: Vec<Vec<f64>>,
+    /// Per channel, a block of the detector input (the band through the second section).
+    keys: Vec<Vec<f64>>,
 }
 
-impl Processor for DeesserProcessor {
-    fn process(&mut self, ctx: &mut ProcessContext<'_>) {
-        let frames = ctx.frames();
-        for f in 0..frames {
-            if !(self.frequency.is_settled() && self.q.is_settled()) {
-                self.band = bandpass(self.frequency.next(), self.q.next(), self.sample_rate);
-            }
-            let [split, wideband] = self.mode.next();
+impl DeesserProcessor {
+    /// Frames `offset..offset + n` (at most the core's largest block).
+    fn process_block(&mut self, ctx: &mut ProcessContext<'_>, offset: usize, n: usize) {
+        let input = |ch: usize| {
+            ctx.inputs
+                .channel(0, ch)
+                .get(offset..offset + n)
+                .unwrap_or(&[])
+        };
+        let finite = |x: f32| {
+            let x = f64::from(x);
+            if x.is_finite() { x } else { 0.0 }
+        };
+        if self.frequency.is_settled() && self.q.is_settled() {
             for (ch, ([first, second], (band, key))) in self
                 .sections
                 .iter_mut()
                 .zip(self.bands.iter_mut().zip(&mut self.keys))
                 .enumerate()
             {
-                let x = f64::from(ctx.inputs.channel(0, ch).get(f).copied().unwrap_or(0.0));
-                *band = first.process(&self.band, if x.is_finite() { x } else { 0.0 });
-                *key = second.process(&self.band, *band);
-            }
-            self.core.process(&self.keys, &mut self.gains);
-            for (ch, (&gain, &band)) in self.gains.iter().zip(&self.bands).enumerate() {
-                let x = f64::from(ctx.inputs.channel(0, ch).get(f).copied().unwrap_or(0.0));
-                let reduced = split * band + wideband * x;
-                if let Some(o) = ctx.outputs.channel(0, ch).get_mut(f) {
-                    *o = (x + (gain - 1.0) * reduced) as f32;
+                for ((&x, b), k) in input(ch).iter().zip(band.iter_mut()).zip(key.iter_mut()) {
+                    *b = first.process(&self.band, finite(x));
+                    *k = second.process(&self.band, *b);
                 }
             }
+        } else {
+            // The band moves: new coefficients every frame, frame by frame.
+            for f in 0..n {
+                self.band = bandpass(self.frequency.next(), self.q.next(), self.sample_rate);
+                for (ch, ([first, second], (band, key))) in self
+                    .sections
+                    .iter_mut()
+                    .zip(self.bands.iter_mut().zip(&mut self.keys))
+                    .enumerate()
+                {
+                    let x = input(ch).get(f).copied().map_or(0.0, finite);
+                    if let (Some(b), Some(k)) = (band.get_mut(f), key.get_mut(f)) {
+                        *b = first.process(&self.band, x);
+                        *k = second.process(&self.band, *b);
+                    }
+                }
+            }
+        }
+        self.core.process(&self.keys, n);
+        if self.mode.is_settled() {
+            let weights = self.mode.weights();
+            for (ch, band) in self.bands.iter().enumerate() {
+                let gains = self.core.gains(ch);
+                let x = input(ch);
+                if let Some(out) = ctx.outputs.channel(0, ch).get_mut(offset..offset + n) {
+                    for (((o, &x), &b), &g) in out.iter_mut().zip(x).zip(band).zip(gains) {
+                        *o = deessed(f64::from(x), b, g, weights);
+                    }
+                }
+            }
+        } else {
+            for f in 0..n {
+                let weights = self.mode.next();
+                for (ch, band) in self.bands.iter().enumerate() {
+                    let x = input(ch).get(f).copied().map_or(0.0, f64::from);
+                    let b = band.get(f).copied().unwrap_or(0.0);
+                    let g = self.core.gains(ch).get(f).copied().unwrap_or(1.0);
+                    if let Some(o) = ctx.outputs.channel(0, ch).get_mut(offset + f) {
+                        *o = deessed(x, b, g, weights);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Processor for DeesserProcessor {
+    fn process(&mut self, ctx: &mut ProcessContext<'_>) {
+        let frames = ctx.frames();
+        let block = self.core.max_block();
+        let mut offset = 0;
+        while offset < frames {
+            let n = block.min(frames - offset);
+            self.process_block(ctx, offset, n);
+            offset += n;
         }
     }
 

@@ -11,12 +11,13 @@
 
 use mixgraph_engine::{
     ActivateError, Category, Channels, NodeConfig, NodeDescriptor, NodeType, ParamSpec, PortSpec,
-    ProcessContext, Processor, Reading, ReadingValue, Smoothed, Unit, db_to_gain,
+    ProcessContext, Processor, Reading, ReadingValue, Smoothed, Unit,
 };
 
 use super::compressor_core::TimeConstant;
 use super::gain_computer::expander_reduction;
-use crate::dsp::envelope::{Ballistics, LevelDetector, SlidingMax, level_db};
+use crate::dsp::envelope::{Ballistics, LEVEL_FLOOR, PEAK_HOLD_MS, SlidingMax, WindowMax, larger};
+use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude};
 
 /// The `expander` node type.
 pub struct Expander;
@@ -114,6 +115,8 @@ impl NodeType for Expander {
             p.number("release"),
         ];
         let max_hold = config.ms_to_frames(MAX_HOLD_MS) + 1;
+        let max_block = config.max_block.max(1);
+        let peak_hold = ((PEAK_HOLD_MS * 0.001 * sr).round() as usize).max(1);
         Ok(Box::new(ExpanderProcessor {
             sample_rate: sr,
             initial,
@@ -123,10 +126,14 @@ impl NodeType for Expander {
             attack: TimeConstant::new(initial[ATTACK], sr),
             hold_ms: Smoothed::new(initial[HOLD]),
             release: TimeConstant::new(initial[RELEASE], sr),
-            detectors: vec![LevelDetector::new(sr); channels],
+            peak_hold: WindowMax::new(peak_hold),
+            channels,
             hold: SlidingMax::new(hold_frames(initial[HOLD], sr), max_hold),
             ballistics: Ballistics::new(),
             max_reduction: 0.0,
+            open: None,
+            levels: vec![0.0; max_block],
+            work: vec![0.0; max_block],
         }))
     }
 }
@@ -134,6 +141,21 @@ impl NodeType for Expander {
 /// The window of the hold: the current frame plus `ms` worth of frames.
 fn hold_frames(ms: f64, sample_rate: f64) -> usize {
     (ms * 0.001 * sample_rate).round().max(0.0) as usize + 1
+}
+
+/// How far above the threshold (dB) every level of a run must be for the curve to be
+/// skipped: far more than the error of [`crate::dsp::fast_db`], so the shortcut gives
+/// exactly the curve's 0.
+const OPEN_MARGIN_DB: f64 = 1e-4;
+
+/// The parameters of a run of frames (one frame while something ramps).
+#[derive(Debug, Clone, Copy)]
+struct RunSettings {
+    threshold: f64,
+    ratio: f64,
+    range: f64,
+    attack: f64,
+    release: f64,
 }
 
 struct ExpanderProcessor {
@@ -145,43 +167,151 @@ struct ExpanderProcessor {
     attack: TimeConstant,
     hold_ms: Smoothed,
     release: TimeConstant,
-    detectors: Vec<LevelDetector>,
+    /// The peak detector, on the loudest channel's magnitude.
+    peak_hold: WindowMax,
+    channels: usize,
     /// The largest *negated* reduction over the hold: the most open recent state.
     hold: SlidingMax,
     ballistics: Ballistics,
     max_reduction: f64,
+    /// `(threshold, level)`: at and above this linear level the curve reduces nothing.
+    open: Option<(f64, f64)>,
+    /// A block of levels, then targets, then reductions, then gains.
+    levels: Vec<f64>,
+    /// A block of held targets.
+    work: Vec<f64>,
+}
+
+impl ExpanderProcessor {
+    fn is_settled(&self) -> bool {
+        self.threshold.is_settled()
+            && self.ratio.is_settled()
+            && self.range.is_settled()
+            && self.hold_ms.is_settled()
+            && self.attack.is_settled()
+            && self.release.is_settled()
+    }
+
+    /// The settings of a run with nothing ramping.
+    fn settings_now(&mut self) -> RunSettings {
+        let threshold = self.threshold.value();
+        if self.open.is_none_or(|(t, _)| t != threshold) {
+            self.open = Some((threshold, 10f64.powf((threshold + OPEN_MARGIN_DB) / 20.0)));
+        }
+        RunSettings {
+            threshold,
+            ratio: self.ratio.value(),
+            range: self.range.value(),
+            attack: self.attack.coefficient(),
+            release: self.release.coefficient(),
+        }
+    }
+
+    /// Advances every parameter one frame and returns that frame's settings.
+    fn next_frame_settings(&mut self) -> RunSettings {
+        self.open = None;
+        let settings = RunSettings {
+            threshold: self.threshold.next(),
+            ratio: self.ratio.next(),
+            range: self.range.next(),
+            attack: self.attack.next_coefficient(),
+            release: self.release.next_coefficient(),
+        };
+        if !self.hold_ms.is_settled() {
+            self.hold
+                .set_window(hold_frames(self.hold_ms.next(), self.sample_rate));
+        }
+        settings
+    }
+
+    /// Turns the levels of frames `start..end` into gains, with fixed settings.
+    fn run(&mut self, start: usize, end: usize, s: &RunSettings) {
+        let (Some(levels), Some(held)) = (
+            self.levels.get_mut(start..end),
+            self.work.get_mut(start..end),
+        ) else {
+            return;
+        };
+        let open = self.open.map(|(_, level)| level);
+        if open.is_some_and(|o| levels.iter().all(|&l| l >= o)) {
+            // Every level above the threshold: nothing to reduce, nothing held.
+            held.fill(0.0);
+            self.hold.push_run(0.0, held.len());
+        } else {
+            for (h, &l) in held.iter_mut().zip(levels.iter()) {
+                let level = amplitude_to_db(larger(l, LEVEL_FLOOR));
+                *h = expander_reduction(level, s.threshold, s.ratio, s.range);
+            }
+            for h in held.iter_mut() {
+                *h = 0.0 - self.hold.push(0.0 - *h);
+            }
+        }
+        // Closing (reduction growing) follows the release, opening the attack.
+        self.ballistics.run(held, levels, s.release, s.attack);
+        let mut most: f64 = 0.0;
+        for r in levels.iter() {
+            most = larger(most, *r);
+        }
+        self.max_reduction = larger(self.max_reduction, most);
+        if most == 0.0 {
+            levels.fill(1.0);
+        } else {
+            for g in levels.iter_mut() {
+                *g = db_to_amplitude(-*g);
+            }
+        }
+    }
+
+    /// Frames `offset..offset + n` (at most the scratch buffers' length).
+    fn process_block(&mut self, ctx: &mut ProcessContext<'_>, offset: usize, n: usize) {
+        let input = |ch: usize| {
+            ctx.inputs
+                .channel(0, ch)
+                .get(offset..offset + n)
+                .unwrap_or(&[])
+        };
+        // The held peak of the loudest channel's magnitude (the loudest held peak).
+        let Some(levels) = self.levels.get_mut(..n) else {
+            return;
+        };
+        levels.fill(0.0);
+        for ch in 0..self.channels {
+            for (l, &x) in levels.iter_mut().zip(input(ch)) {
+                let x = f64::from(x);
+                *l = larger(*l, if x.is_finite() { x.abs() } else { 0.0 });
+            }
+        }
+        self.peak_hold.process(levels);
+        let mut start = 0;
+        while start < n {
+            let (settings, end) = if self.is_settled() {
+                (self.settings_now(), n)
+            } else {
+                (self.next_frame_settings(), start + 1)
+            };
+            self.run(start, end, &settings);
+            start = end;
+        }
+        for ch in 0..self.channels {
+            let x = input(ch);
+            if let Some(out) = ctx.outputs.channel(0, ch).get_mut(offset..offset + n) {
+                for ((o, &x), &g) in out.iter_mut().zip(x).zip(&self.levels) {
+                    *o = (f64::from(x) * g) as f32;
+                }
+            }
+        }
+    }
 }
 
 impl Processor for ExpanderProcessor {
     fn process(&mut self, ctx: &mut ProcessContext<'_>) {
         let frames = ctx.frames();
-        for f in 0..frames {
-            let threshold = self.threshold.next();
-            let ratio = self.ratio.next();
-            let range = self.range.next();
-            let attack = self.attack.next_coefficient();
-            let release = self.release.next_coefficient();
-            if !self.hold_ms.is_settled() {
-                self.hold
-                    .set_window(hold_frames(self.hold_ms.next(), self.sample_rate));
-            }
-            let mut loudest: f64 = 0.0;
-            for (ch, detector) in self.detectors.iter_mut().enumerate() {
-                let x = f64::from(ctx.inputs.channel(0, ch).get(f).copied().unwrap_or(0.0));
-                loudest = loudest.max(detector.process(x).0);
-            }
-            let target = expander_reduction(level_db(loudest), threshold, ratio, range);
-            let held = -self.hold.push(-target);
-            // Closing (reduction growing) follows the release, opening the attack.
-            let reduction = self.ballistics.process(held, release, attack);
-            self.max_reduction = self.max_reduction.max(reduction);
-            let gain = db_to_gain(-reduction);
-            for ch in 0..self.detectors.len() {
-                let x = ctx.inputs.channel(0, ch).get(f).copied().unwrap_or(0.0);
-                if let Some(o) = ctx.outputs.channel(0, ch).get_mut(f) {
-                    *o = (f64::from(x) * gain) as f32;
-                }
-            }
+        let block = self.levels.len();
+        let mut offset = 0;
+        while offset < frames {
+            let n = block.min(frames - offset);
+            self.process_block(ctx, offset, n);
+            offset += n;
         }
     }
 
@@ -211,8 +341,9 @@ impl Processor for ExpanderProcessor {
         self.hold_ms.reset(i[HOLD]);
         self.hold.set_window(hold_frames(i[HOLD], self.sample_rate));
         self.release.reset(i[RELEASE]);
-        self.detectors.iter_mut().for_each(LevelDetector::reset);
+        self.peak_hold.reset();
         self.hold.reset();
+        self.open = None;
         self.ballistics.reset();
         self.max_reduction = 0.0;
     }

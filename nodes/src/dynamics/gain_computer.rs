@@ -1,39 +1,83 @@
 //! Static gain curves of dynamics processors, in dB: how much a detected level is turned
 //! down, before any attack or release.
 
-/// The gain reduction (dB, at least 0) of a downward compressor for a level `x` dB, with
-/// the quadratic soft knee of Giannoulis, Massberg and Reiss (JAES 2012):
+/// The static curve of a downward compressor with the quadratic soft knee of Giannoulis,
+/// Massberg and Reiss (JAES 2012), for a level `x` dB:
 ///
 /// - below `threshold - knee / 2`: no reduction;
 /// - within the knee: `(1 - 1/ratio) * (x - threshold + knee/2)^2 / (2 knee)`;
-/// - above `threshold + knee / 2`: `(1 - 1/ratio) * (x - threshold)`.
+/// - above `threshold + knee / 2`: `(1 - 1/ratio) * (x - threshold)`;
 ///
-/// `ratio` below 1 counts as 1; `knee` below 0 as 0.
-#[inline]
-pub fn compressor_reduction(x: f64, threshold: f64, ratio: f64, knee: f64) -> f64 {
-    let slope = 1.0 - 1.0 / ratio.max(1.0);
-    let knee = knee.max(0.0);
-    let over = x - threshold;
-    if 2.0 * over <= -knee {
-        0.0
-    } else if 2.0 * over < knee {
-        let d = over + knee / 2.0;
-        slope * d * d / (2.0 * knee)
-    } else {
-        slope * over
+/// and never more than `range` dB. `ratio` below 1 counts as 1; `knee` and `range` below 0
+/// as 0. The divisions are done once, when the curve is built, and
+/// [`CompressorCurve::reduction`] has no branch, so a loop over a block vectorizes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompressorCurve {
+    threshold: f64,
+    slope: f64,
+    knee: f64,
+    /// `slope / (2 knee)` (infinite for a hard knee, where it is never used).
+    knee_scale: f64,
+    range: f64,
+}
+
+impl CompressorCurve {
+    /// The curve for these settings (`range`: the largest reduction, in dB).
+    pub fn new(threshold: f64, ratio: f64, knee: f64, range: f64) -> CompressorCurve {
+        let slope = 1.0 - 1.0 / ratio.max(1.0);
+        let knee = knee.max(0.0);
+        CompressorCurve {
+            threshold,
+            slope,
+            knee,
+            knee_scale: slope / (2.0 * knee),
+            range: range.max(0.0),
+        }
     }
+
+    /// The level (dB) at and below which the curve reduces nothing: the knee's lower edge.
+    pub fn onset_db(&self) -> f64 {
+        self.threshold - self.knee / 2.0
+    }
+
+    /// The gain reduction (dB, at least 0) for a level of `x` dB.
+    #[inline(always)]
+    pub fn reduction(&self, x: f64) -> f64 {
+        let over = x - self.threshold;
+        let into_knee = over + self.knee / 2.0;
+        let in_knee = self.knee_scale * into_knee * into_knee;
+        let above = self.slope * over;
+        let r = if 2.0 * over <= -self.knee {
+            0.0
+        } else if 2.0 * over < self.knee {
+            in_knee
+        } else {
+            above
+        };
+        if r < self.range { r } else { self.range }
+    }
+}
+
+/// The gain reduction (dB, at least 0) of a downward compressor for a level `x` dB (see
+/// [`CompressorCurve`]), without a limit on the reduction.
+pub fn compressor_reduction(x: f64, threshold: f64, ratio: f64, knee: f64) -> f64 {
+    CompressorCurve::new(threshold, ratio, knee, f64::INFINITY).reduction(x)
 }
 
 /// The gain reduction (dB, at least 0) of a downward expander for a level `x` dB: below
 /// `threshold` the output falls `ratio` dB per dB of input, i.e. the reduction is
 /// `(ratio - 1) * (threshold - x)`, limited to `range` dB (a gate is a large ratio).
-#[inline]
+#[inline(always)]
 pub fn expander_reduction(x: f64, threshold: f64, ratio: f64, range: f64) -> f64 {
     let under = threshold - x;
+    let r = (ratio.max(1.0) - 1.0) * under;
+    let range = range.max(0.0);
     if under <= 0.0 {
         0.0
+    } else if r < range {
+        r
     } else {
-        ((ratio.max(1.0) - 1.0) * under).min(range.max(0.0))
+        range
     }
 }
 
@@ -68,6 +112,25 @@ mod tests {
         }
         // At the threshold the knee reduces by (1 - 1/r) * w / 8.
         assert!((compressor_reduction(t, t, r, w) - 0.75 * w / 8.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_range_limits_the_reduction_and_the_onset_is_the_knee_edge() {
+        let curve = CompressorCurve::new(-20.0, 4.0, 10.0, 6.0);
+        assert_eq!(curve.reduction(0.0), 6.0);
+        assert!((curve.reduction(-10.0) - 6.0).abs() < 1e-12);
+        assert_eq!(curve.onset_db(), -25.0);
+        assert_eq!(curve.reduction(-25.0), 0.0);
+        assert!(curve.reduction(-24.999) > 0.0);
+        // Ratio 1 never reduces; a negative range counts as 0.
+        assert_eq!(
+            CompressorCurve::new(-20.0, 1.0, 0.0, 100.0).reduction(30.0),
+            0.0
+        );
+        assert_eq!(
+            CompressorCurve::new(-20.0, 4.0, 0.0, -3.0).reduction(30.0),
+            0.0
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ impl NodeType for MultibandCompressor {
         let numbers = p.numbers();
         let number = |i: usize| numbers.get(i).copied().unwrap_or(0.0);
         let crossovers: [f64; MAX_BANDS - 1] = std::array::from_fn(|i| number(CROSSOVER1 + i));
+        let max_block = config.max_block.max(1);
         let cores = (0..bands)
             .map(|b| {
                 let at = |k: usize| number(FIRST_BAND + b * PER_BAND + k);
@@ -113,7 +114,7 @@ impl NodeType for MultibandCompressor {
                     link_percent: number(LINK),
                     detection: number(DETECTION),
                 };
-                CompressorCore::new(sr, channels, settings)
+                CompressorCore::new(sr, channels, max_block, settings)
             })
             .collect();
         let flags = |k: usize| -> [bool; MAX_BANDS] {
@@ -132,9 +133,9 @@ impl NodeType for MultibandCompressor {
             bypass_mix: [Smoothed::new(0.0); MAX_BANDS],
             audible: [Smoothed::new(1.0); MAX_BANDS],
             switch_frames: switch_frames(sr),
-            split: vec![0.0; channels * MAX_BANDS],
-            keys: vec![0.0; channels],
-            gains: vec![1.0; channels * MAX_BANDS],
+            bands_audio: vec![vec![vec![0.0; max_block]; channels]; bands],
+            sum: vec![0.0; max_block],
+            channels,
         };
         processor.reset();
         Ok(Box::new(processor))
@@ -157,11 +158,11 @@ struct MultibandProcessor {
     /// Per band: 1 when heard, 0 when another band is soloed (crossfaded).
     audible: [Smoothed; MAX_BANDS],
     switch_frames: usize,
-    /// Band samples, channel after channel (`MAX_BANDS` per channel).
-    split: Vec<f64>,
-    keys: Vec<f64>,
-    /// Gains, band after band (one per channel).
-    gains: Vec<f64>,
+    /// A block of each band (also its core's key), per band and channel.
+    bands_audio: Vec<Vec<Vec<f64>>>,
+    /// A block of one channel's output, summed band by band.
+    sum: Vec<f64>,
+    channels: usize,
 }
 
 impl MultibandProcessor {
@@ -192,48 +193,105 @@ impl MultibandProcessor {
     }
 }
 
-impl Processor for MultibandProcessor {
-    fn process(&mut self, ctx: &mut ProcessContext<'_>) {
-        let frames = ctx.frames();
-        let channels = self.keys.len();
-        let bands = self.bands();
-        for f in 0..frames {
+impl MultibandProcessor {
+    /// Frames `offset..offset + n` (at most the cores' largest block).
+    fn process_block(&mut self, ctx: &mut ProcessContext<'_>, offset: usize, n: usize) {
+        let input = |ch: usize| {
+            ctx.inputs
+                .channel(0, ch)
+                .get(offset..offset + n)
+                .unwrap_or(&[])
+        };
+        let finite = |x: f32| {
+            let x = f64::from(x);
+            if x.is_finite() { x } else { 0.0 }
+        };
+        // 1. Split every channel into bands.
+        let mut split = [0.0; MAX_BANDS];
+        for f in 0..n {
             if !self.crossovers_settled() {
                 self.advance_crossovers();
             }
             for (ch, state) in self.states.iter_mut().enumerate() {
-                let x = f64::from(ctx.inputs.channel(0, ch).get(f).copied().unwrap_or(0.0));
-                let x = if x.is_finite() { x } else { 0.0 };
-                if let Some(split) = self.split.get_mut(ch * MAX_BANDS..(ch + 1) * MAX_BANDS) {
-                    state.process(&self.coefficients, x, split);
+                let x = input(ch).get(f).copied().map_or(0.0, finite);
+                state.process(&self.coefficients, x, &mut split);
+                for (band, &v) in self.bands_audio.iter_mut().zip(&split) {
+                    if let Some(slot) = band.get_mut(ch).and_then(|b| b.get_mut(f)) {
+                        *slot = v;
+                    }
                 }
             }
-            for (b, core) in self.cores.iter_mut().enumerate() {
-                for (ch, key) in self.keys.iter_mut().enumerate() {
-                    *key = self.split.get(ch * MAX_BANDS + b).copied().unwrap_or(0.0);
+        }
+        // 2. Each band's gains, keyed by the band itself.
+        for (core, band) in self.cores.iter_mut().zip(&self.bands_audio) {
+            core.process(band, n);
+        }
+        // 3. The bands, each scaled by its gain (or passed when bypassed), summed.
+        let settled = self
+            .audible
+            .iter()
+            .chain(&self.bypass_mix)
+            .all(Smoothed::is_settled);
+        if settled {
+            let weights: [(f64, f64); MAX_BANDS] =
+                std::array::from_fn(|b| (self.audible[b].value(), self.bypass_mix[b].value()));
+            for ch in 0..self.channels {
+                let sum = &mut self.sum[..n];
+                sum.fill(0.0);
+                for ((core, band), &(audible, bypass)) in
+                    self.cores.iter().zip(&self.bands_audio).zip(&weights)
+                {
+                    let (Some(band), Some(gains)) = (band.get(ch), core.gains(ch).get(..n)) else {
+                        continue;
+                    };
+                    for ((y, &v), &g) in sum.iter_mut().zip(band).zip(gains) {
+                        *y += banded(v, g, audible, bypass);
+                    }
                 }
-                if let Some(gains) = self.gains.get_mut(b * channels..(b + 1) * channels) {
-                    core.process(&self.keys, gains);
+                if let Some(out) = ctx.outputs.channel(0, ch).get_mut(offset..offset + n) {
+                    for (o, &y) in out.iter_mut().zip(sum.iter()) {
+                        *o = y as f32;
+                    }
                 }
             }
-            let mut weights = [(0.0, 0.0); MAX_BANDS];
-            for (w, (audible, bypass)) in weights
-                .iter_mut()
-                .zip(self.audible.iter_mut().zip(&mut self.bypass_mix))
-            {
-                *w = (audible.next(), bypass.next());
-            }
-            for ch in 0..channels {
-                let mut y = 0.0;
-                for (b, &(audible, bypass)) in weights.iter().enumerate().take(bands) {
-                    let band = self.split.get(ch * MAX_BANDS + b).copied().unwrap_or(0.0);
-                    let gain = self.gains.get(b * channels + ch).copied().unwrap_or(1.0);
-                    y += audible * band * (bypass + (1.0 - bypass) * gain);
+        } else {
+            for f in 0..n {
+                let weights: [(f64, f64); MAX_BANDS] =
+                    std::array::from_fn(|b| (self.audible[b].next(), self.bypass_mix[b].next()));
+                for ch in 0..self.channels {
+                    let mut y = 0.0;
+                    for ((core, band), &(audible, bypass)) in
+                        self.cores.iter().zip(&self.bands_audio).zip(&weights)
+                    {
+                        let v = band.get(ch).and_then(|b| b.get(f)).copied().unwrap_or(0.0);
+                        let g = core.gains(ch).get(f).copied().unwrap_or(1.0);
+                        y += banded(v, g, audible, bypass);
+                    }
+                    if let Some(o) = ctx.outputs.channel(0, ch).get_mut(offset + f) {
+                        *o = y as f32;
+                    }
                 }
-                if let Some(o) = ctx.outputs.channel(0, ch).get_mut(f) {
-                    *o = y as f32;
-                }
             }
+        }
+    }
+}
+
+/// One band's share of the output: the band scaled by its gain, crossfaded toward the band
+/// itself by `bypass`, and by `audible` toward silence.
+#[inline(always)]
+fn banded(band: f64, gain: f64, audible: f64, bypass: f64) -> f64 {
+    audible * band * (bypass + (1.0 - bypass) * gain)
+}
+
+impl Processor for MultibandProcessor {
+    fn process(&mut self, ctx: &mut ProcessContext<'_>) {
+        let frames = ctx.frames();
+        let block = self.cores.first().map_or(1, CompressorCore::max_block);
+        let mut offset = 0;
+        while offset < frames {
+            let n = block.min(frames - offset);
+            self.process_block(ctx, offset, n);
+            offset += n;
         }
     }
 
