@@ -1,5 +1,6 @@
 //! Second-order IIR sections: RBJ Audio EQ Cookbook coefficients, their analytic
-//! frequency response, and a transposed direct form II filter state in `f64`.
+//! frequency response, and direct form I filter memories in `f64` for one channel or several
+//! filtered together.
 
 use std::f64::consts::PI;
 
@@ -262,14 +263,133 @@ pub fn butterworth_q(order: usize, stage: usize) -> f64 {
     1.0 / (2.0 * theta.cos())
 }
 
-/// Below this magnitude the filter state is flushed to zero (denormal guard).
+/// Below this magnitude [`Biquad::process`] flushes a value it keeps to zero (denormal guard).
 const DENORMAL_FLOOR: f64 = 1e-30;
 
-/// The state of one biquad section in transposed direct form II.
+/// Below this magnitude [`BiquadLanes::flush_tiny`] zeroes a remembered value. It lies so far
+/// under the smallest 32-bit float (1.4e-45), even after the largest boost a section can be
+/// designed with (120 dB), that flushing it changes no output sample: a block runner may
+/// flush at block boundaries and still give the same output at every block size.
+const TINY: f64 = 1e-80;
+
+/// The memory of one biquad section for `N` channels filtered together (lane `k` is one
+/// channel), in direct form I: the last two inputs and the last two outputs.
+///
+/// Direct form I keeps the signal itself, not coefficient-dependent intermediate sums, so a
+/// coefficient change mid-stream continues from the true history (no jump), a section can be
+/// started from a known signal history ([`BiquadLanes::prime`]), and its recursion
+/// `y[n] = f[n] - a2 y[n-2] - a1 y[n-1]` (the feed-forward part `f` computed aside) has one
+/// multiply and one subtraction on its critical path. With `N = 2` the arithmetic runs on
+/// both channels in one vector register.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BiquadLanes<const N: usize> {
+    x1: [f64; N],
+    x2: [f64; N],
+    y1: [f64; N],
+    y2: [f64; N],
+}
+
+impl<const N: usize> Default for BiquadLanes<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> BiquadLanes<N> {
+    /// A section with zero memory.
+    pub const fn new() -> Self {
+        BiquadLanes {
+            x1: [0.0; N],
+            x2: [0.0; N],
+            y1: [0.0; N],
+            y2: [0.0; N],
+        }
+    }
+
+    /// Filters one frame (one sample per lane) through coefficients `c`.
+    #[inline(always)]
+    pub fn step(&mut self, c: &Coefficients, x: [f64; N]) -> [f64; N] {
+        let y: [f64; N] = std::array::from_fn(|k| {
+            c.b0 * x[k] + c.b1 * self.x1[k] + c.b2 * self.x2[k]
+                - c.a2 * self.y2[k]
+                - c.a1 * self.y1[k]
+        });
+        self.x2 = self.x1;
+        self.x1 = x;
+        self.y2 = self.y1;
+        self.y1 = y;
+        y
+    }
+
+    /// Sets the memory as if the section had read `input` and written `output`, each given
+    /// as `[previous sample, the one before]`.
+    pub fn prime(&mut self, input: [[f64; N]; 2], output: [[f64; N]; 2]) {
+        [self.x1, self.x2] = input;
+        [self.y1, self.y2] = output;
+    }
+
+    /// The last two outputs, `[previous sample, the one before]`.
+    pub fn output_history(&self) -> [[f64; N]; 2] {
+        [self.y1, self.y2]
+    }
+
+    /// Clears the memory of lane `lane` (the others keep theirs).
+    pub fn reset_lane(&mut self, lane: usize) {
+        for v in [&mut self.x1, &mut self.x2, &mut self.y1, &mut self.y2] {
+            if let Some(v) = v.get_mut(lane) {
+                *v = 0.0;
+            }
+        }
+    }
+
+    /// Clears the memory (silence in, silence out).
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Zeroes remembered values too small to matter (see `TINY`), so a decaying section
+    /// never reaches subnormal numbers.
+    pub fn flush_tiny(&mut self) {
+        for v in [&mut self.x1, &mut self.x2, &mut self.y1, &mut self.y2] {
+            for x in v.iter_mut() {
+                if x.abs() < TINY {
+                    *x = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Runs `S` sections in series over `frames` frames of `N` lanes: frame `i` is read with
+/// `read(i)`, passes through `coefficients[0]` with `states[0]`, then the next section, and
+/// the result goes to `write(i, y)`. The memories are copied into locals for the run, so
+/// they stay in registers; the output is exactly that of calling [`BiquadLanes::step`]
+/// frame by frame.
+#[inline(always)]
+pub fn run_series<const N: usize, const S: usize>(
+    coefficients: &[Coefficients; S],
+    states: &mut [BiquadLanes<N>; S],
+    frames: usize,
+    read: impl Fn(usize) -> [f64; N],
+    mut write: impl FnMut(usize, [f64; N]),
+) {
+    let c = *coefficients;
+    let mut s = *states;
+    for i in 0..frames {
+        let mut v = read(i);
+        for (state, coefficients) in s.iter_mut().zip(&c) {
+            v = state.step(coefficients, v);
+        }
+        write(i, v);
+    }
+    *states = s;
+}
+
+/// One biquad section filtering one channel sample by sample (see [`BiquadLanes`]), with a
+/// denormal guard on every sample.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Biquad {
-    s1: f64,
-    s2: f64,
+    lanes: BiquadLanes<1>,
 }
 
 impl Biquad {
@@ -281,21 +401,16 @@ impl Biquad {
     /// Filters one sample through coefficients `c`, updating the state.
     #[inline]
     pub fn process(&mut self, c: &Coefficients, x: f64) -> f64 {
-        let y = c.b0 * x + self.s1;
-        self.s1 = c.b1 * x - c.a1 * y + self.s2;
-        self.s2 = c.b2 * x - c.a2 * y;
-        if self.s1.abs() < DENORMAL_FLOOR {
-            self.s1 = 0.0;
-        }
-        if self.s2.abs() < DENORMAL_FLOOR {
-            self.s2 = 0.0;
+        let [y] = self.lanes.step(c, [x]);
+        if y.abs() < DENORMAL_FLOOR {
+            self.lanes.y1 = [0.0];
         }
         y
     }
 
     /// Clears the state (silence in, silence out).
     pub fn reset(&mut self) {
-        *self = Biquad::default();
+        self.lanes.reset();
     }
 }
 

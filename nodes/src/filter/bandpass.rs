@@ -59,12 +59,7 @@ mod tests {
     #[test]
     fn frequency_change_is_click_free() {
         let params = [num("frequency", 200.0)];
-        testing::assert_change_is_click_free(
-            Arc::new(Bandpass),
-            &params,
-            ("frequency", 50.0),
-            true,
-        );
+        testing::assert_change_is_click_free(Arc::new(Bandpass), &params, ("frequency", 50.0));
     }
 
     #[test]

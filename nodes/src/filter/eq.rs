@@ -198,7 +198,30 @@ mod tests {
     #[test]
     fn band_gain_change_is_click_free() {
         let params = band(2, "peak", 2_000.0, 0.0, 0.3);
-        testing::assert_change_is_click_free(Arc::new(Eq), &params, ("band2_gain", -12.0), true);
+        testing::assert_change_is_click_free(Arc::new(Eq), &params, ("band2_gain", -12.0));
+    }
+
+    #[test]
+    fn switching_a_band_on_or_changing_its_shape_crossfades_without_a_click() {
+        // A +9 dB bell at 60 Hz switched on under a 50 Hz tone, then turned into a low shelf:
+        // each switch glides and lands on the new setting.
+        let params = [
+            num("band1_freq", 60.0),
+            num("band1_gain", 9.0),
+            num("band1_q", 1.0),
+        ];
+        testing::assert_switch_is_click_free_and_lands(
+            Arc::new(Eq),
+            &params,
+            ("band1_type", "peak", 1.0),
+        );
+        let mut on = params.to_vec();
+        on.push(text("band1_type", "peak"));
+        testing::assert_switch_is_click_free_and_lands(
+            Arc::new(Eq),
+            &on,
+            ("band1_type", "lowshelf", 2.0),
+        );
     }
 
     #[test]

@@ -80,12 +80,22 @@ mod tests {
     #[test]
     fn cutoff_change_is_click_free() {
         let params = [num("frequency", 2000.0), text("slope", "24")];
-        testing::assert_change_is_click_free(
-            Arc::new(Lowpass),
-            &params,
-            ("frequency", 300.0),
-            true,
-        );
+        testing::assert_change_is_click_free(Arc::new(Lowpass), &params, ("frequency", 300.0));
+    }
+
+    #[test]
+    fn slope_change_crossfades_without_a_click_and_lands_on_the_new_slope() {
+        // Regression: a steeper slope's added sections started from silence while the
+        // signal ran. At a 300 Hz cutoff the 50 Hz test tone sits where the slopes differ
+        // in phase, so a switch that jumped would show.
+        for (from, to, index) in [("12", "48", 3.0), ("48", "24", 1.0)] {
+            let params = [num("frequency", 300.0), text("slope", from)];
+            testing::assert_switch_is_click_free_and_lands(
+                Arc::new(Lowpass),
+                &params,
+                ("slope", to, index),
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 pub mod allpass;
 pub mod bandpass;
-mod cascade;
+pub(crate) mod cascade;
 pub mod crossover;
 mod design;
 pub mod eq;

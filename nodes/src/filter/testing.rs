@@ -148,15 +148,13 @@ pub(crate) fn max_curvature(x: &[f32]) -> f32 {
 /// per sample and bends at most `A w^2`; a filter that changes smoothly keeps its output
 /// within those bounds for its own (changing) amplitude. With `A` the loudest output sample,
 /// the check allows the step 25 % over `A w` and the bend 4 x `A w^2` (the filter's own
-/// settling bends the output a little) plus the kink of the amplitude ramp. With the change
-/// applied at once instead (no ramp), `expect_click_without_smoothing` asserts the bend
-/// bound is broken, which shows the check can fail. (Where the abrupt change itself bends
-/// the signal little, as a low-frequency gain jump can, the caller passes `false`.)
+/// settling bends the output a little) plus the kink of the amplitude ramp. To show the
+/// check can fail, the same output with a step of `A / 100` (a click 40 dB under the
+/// signal) added at the change must break the bend bound.
 pub(crate) fn assert_change_is_click_free(
     node: Arc<dyn NodeType>,
     params: &[(String, ParamValue)],
     change: (&str, f64),
-    expect_click_without_smoothing: bool,
 ) {
     let fs = 48_000.0;
     let f = 50.0;
@@ -196,11 +194,50 @@ pub(crate) fn assert_change_is_click_free(
         bend <= bend_bound,
         "click: bend {bend} > bound {bend_bound}"
     );
-    if expect_click_without_smoothing {
-        let (_, bend, _, bend_bound) = click_measures(&run(64, true), at, w, fs);
+    let mut clicked = out.clone();
+    let size = peak(&out[at - 2000..]) / 100.0;
+    clicked[at..].iter_mut().for_each(|x| *x += size);
+    let (_, bend, _, bend_bound) = click_measures(&clicked, at, w, fs);
+    assert!(
+        bend > bend_bound,
+        "a step of {size} should count as a click: bend {bend} <= {bend_bound}"
+    );
+}
+
+/// Checks that switching the choice `param` to option `option` (its index `index`) while a
+/// low sine runs makes no click ([`assert_change_is_click_free`]) and lands on the new
+/// option: from 0.4 s after the switch on, the output equals (within 1e-5) that of the node
+/// set to `option` from the start.
+pub(crate) fn assert_switch_is_click_free_and_lands(
+    node: Arc<dyn NodeType>,
+    params: &[(String, ParamValue)],
+    (param, option, index): (&str, &str, f64),
+) {
+    assert_change_is_click_free(node.clone(), params, (param, index));
+    let fs = 48_000.0;
+    let input = testkit::sine(50.0, fs, 0.5, 1, 36_000).remove(0);
+    let switched = render_ports_with_change(
+        node.clone(),
+        params,
+        &input,
+        fs,
+        64,
+        (12_000, param, index),
+        false,
+    )
+    .swap_remove(0);
+    let mut set: Vec<(String, ParamValue)> = params.to_vec();
+    set.push(crate::testkit::text(param, option));
+    let fresh = testkit::render_arc(node, &set, &[vec![input]], fs, 64).swap_remove(0);
+    for (n, (a, b)) in switched
+        .iter()
+        .zip(&fresh[0])
+        .enumerate()
+        .skip(12_000 + 19_200)
+    {
         assert!(
-            bend > bend_bound,
-            "the unsmoothed change should click: bend {bend} <= {bend_bound}"
+            (a - b).abs() < 1e-5,
+            "{param} = {option}: frame {n} is {a}, the node set so from the start gives {b}"
         );
     }
 }

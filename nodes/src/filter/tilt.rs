@@ -236,12 +236,7 @@ mod tests {
 
     #[test]
     fn slope_change_is_click_free() {
-        testing::assert_change_is_click_free(
-            Arc::new(Tilt),
-            &[num("slope", 0.5)],
-            ("slope", -5.0),
-            true,
-        );
+        testing::assert_change_is_click_free(Arc::new(Tilt), &[num("slope", 0.5)], ("slope", -5.0));
     }
 
     #[test]

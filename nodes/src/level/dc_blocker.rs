@@ -4,14 +4,19 @@
 //! is exactly −3.01 dB at `frequency`: with K = tan(π·fc/fs),
 //! y[n] = (x[n] − x[n−1]) / (1 + K) + (1 − K)/(1 + K)·y[n−1]. Its magnitude at f is
 //! t / √(t² + K²) with t = tan(π·f/fs): zero at DC, unity at Nyquist, 6 dB per octave below fc.
-//! The decay of a removed offset after the input ends is not declared as a tail.
+//! It runs on the filters' cascade processor (one section, channels in pairs, the corner
+//! smoothed frame by frame). The decay of a removed offset after the input ends is not
+//! declared as a tail.
 
 use std::f64::consts::PI;
 
 use mixgraph_engine::{
     ActivateError, Category, Channels, NodeConfig, NodeDescriptor, NodeType, ParamSpec, PortSpec,
-    ProcessContext, Processor, Smoothed, Unit,
+    Processor, Unit,
 };
+
+use crate::dsp::biquad::Coefficients;
+use crate::filter::cascade::{CascadeProcessor, param};
 
 /// The `dc_blocker` node type.
 pub struct DcBlocker;
@@ -40,15 +45,27 @@ impl NodeType for DcBlocker {
     }
 
     fn activate(&self, config: &NodeConfig<'_>) -> Result<Box<dyn Processor>, ActivateError> {
-        let frequency = config.params.number("frequency");
-        let channels = config.input_channels.first().copied().unwrap_or(0);
-        Ok(Box::new(DcBlockerProcessor {
-            initial: frequency,
-            sample_rate: config.sample_rate,
-            frequency: Smoothed::new(frequency),
-            state: vec![OnePole::default(); channels],
-        }))
+        Ok(Box::new(
+            CascadeProcessor::new(config, 1, design).without_declared_tail(),
+        ))
     }
+}
+
+/// The high-pass as one section: y = b0·(x − x1) + a1·y1, i.e. biquad coefficients
+/// `(b0, −b0, 0)` over `(1, −a1, 0)`.
+fn design(sample_rate: f64, params: &[f64], sections: &mut [Coefficients]) {
+    let (b0, a1) = coefficients(param(params, 0), sample_rate);
+    let mut all = sections.iter_mut();
+    if let Some(first) = all.next() {
+        *first = Coefficients {
+            b0,
+            b1: -b0,
+            b2: 0.0,
+            a1: -a1,
+            a2: 0.0,
+        };
+    }
+    all.for_each(|s| *s = Coefficients::identity());
 }
 
 /// Coefficients `(b0, a1)` for corner `frequency`: y = b0·(x − x1) + a1·y1.
@@ -57,71 +74,6 @@ fn coefficients(frequency: f64, sample_rate: f64) -> (f64, f64) {
     let ratio = (frequency / sample_rate).clamp(1e-9, 0.49);
     let k = (PI * ratio).tan();
     (1.0 / (1.0 + k), (1.0 - k) / (1.0 + k))
-}
-
-/// The memory of one channel.
-#[derive(Debug, Clone, Copy, Default)]
-struct OnePole {
-    x1: f64,
-    y1: f64,
-}
-
-impl OnePole {
-    #[inline]
-    fn process(&mut self, (b0, a1): (f64, f64), x: f64) -> f64 {
-        let mut y = b0 * (x - self.x1) + a1 * self.y1;
-        if y.abs() < 1e-30 {
-            y = 0.0; // keep denormals out of the recursion
-        }
-        self.x1 = x;
-        self.y1 = y;
-        y
-    }
-}
-
-struct DcBlockerProcessor {
-    initial: f64,
-    sample_rate: f64,
-    frequency: Smoothed,
-    state: Vec<OnePole>,
-}
-
-impl Processor for DcBlockerProcessor {
-    fn process(&mut self, ctx: &mut ProcessContext<'_>) {
-        let start = self.frequency;
-        let sample_rate = self.sample_rate;
-        for (ch, state) in self
-            .state
-            .iter_mut()
-            .enumerate()
-            .take(ctx.outputs.channels(0))
-        {
-            // Every channel replays the same ramp from the block's start.
-            let mut frequency = start;
-            let mut c = coefficients(frequency.value(), sample_rate);
-            let x = ctx.inputs.channel(0, ch);
-            for (o, i) in ctx.outputs.channel(0, ch).iter_mut().zip(x) {
-                if !frequency.is_settled() {
-                    c = coefficients(frequency.next(), sample_rate);
-                }
-                *o = state.process(c, f64::from(*i)) as f32;
-            }
-        }
-        for _ in 0..ctx.frames() {
-            self.frequency.next();
-        }
-    }
-
-    fn set_param(&mut self, index: usize, value: f64, ramp_frames: usize) {
-        if index == 0 {
-            self.frequency.set(value, ramp_frames);
-        }
-    }
-
-    fn reset(&mut self) {
-        self.frequency.reset(self.initial);
-        self.state.fill(OnePole::default());
-    }
 }
 
 #[cfg(test)]

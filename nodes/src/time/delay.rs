@@ -2,6 +2,11 @@
 //! the feedback path and a dry/wet mix. Time changes crossfade between two read heads; a
 //! settled delay reads whole frames, so with no feedback and a fully wet mix the output is
 //! the input delayed by exactly `round(ms * rate / 1000)` frames.
+//!
+//! The feedback low-pass always runs (at 20 kHz when damping is off), so its memory follows
+//! the echoes; turning damping on or off crossfades between the filtered and the unfiltered
+//! feedback over the parameter's smoothing time while the cutoff glides, so the echoes
+//! never jump.
 
 use mixgraph_engine::{
     ActivateError, Category, Channels, NodeConfig, NodeDescriptor, NodeType, ParamSpec, Params,
@@ -126,6 +131,7 @@ impl NodeType for Delay {
             time: CrossfadeTime::new(delay, config.ms_to_frames(MIN_FADE_MS)),
             feedback: Smoothed::new(initial.feedback),
             damping: Smoothed::new(initial.damping_hz),
+            filtered: Smoothed::new(filtered_share(initial.damping_hz)),
             mix: Smoothed::new(initial.mix),
             coefficients: damping_filter(initial.damping_hz, sample_rate),
             channels: (0..channels)
@@ -185,20 +191,21 @@ impl Settings {
     }
 }
 
-/// The feedback filter for a damping frequency: a Butterworth low-pass, or none at the top
-/// of the range.
+/// The feedback filter for a damping frequency: a Butterworth low-pass (at the top of the
+/// range it runs, unheard, to keep its memory in step with the echoes).
 fn damping_filter(hz: f64, sample_rate: f64) -> Coefficients {
-    if hz >= DAMPING_OFF_HZ {
-        Coefficients::identity()
-    } else {
-        Coefficients::rbj(
-            FilterShape::LowPass,
-            sample_rate,
-            hz,
-            std::f64::consts::FRAC_1_SQRT_2,
-            0.0,
-        )
-    }
+    Coefficients::rbj(
+        FilterShape::LowPass,
+        sample_rate,
+        hz.min(DAMPING_OFF_HZ),
+        std::f64::consts::FRAC_1_SQRT_2,
+        0.0,
+    )
+}
+
+/// The share of the filtered feedback for a damping frequency: none when damping is off.
+fn filtered_share(hz: f64) -> f64 {
+    if hz >= DAMPING_OFF_HZ { 0.0 } else { 1.0 }
 }
 
 /// Frames until the echoes fall 60 dB below the first one, after the first delay.
@@ -220,6 +227,8 @@ struct ChannelState {
 struct FrameParams {
     tap: Tap,
     feedback: f64,
+    /// The share of the filtered signal in the feedback, 0..1.
+    filtered: f64,
     mix: f64,
     coefficients: Coefficients,
 }
@@ -229,6 +238,7 @@ impl FrameParams {
         FrameParams {
             tap: Tap::at(delay),
             feedback: s.feedback,
+            filtered: filtered_share(s.damping_hz),
             mix: s.mix,
             coefficients: Coefficients::identity(),
         }
@@ -244,6 +254,9 @@ struct DelayProcessor {
     time: CrossfadeTime,
     feedback: Smoothed,
     damping: Smoothed,
+    /// The share of the filtered feedback: ramps with `damping` when it leaves or reaches
+    /// off.
+    filtered: Smoothed,
     mix: Smoothed,
     coefficients: Coefficients,
     channels: Box<[ChannelState]>,
@@ -261,6 +274,7 @@ impl DelayProcessor {
         FrameParams {
             tap: self.time.next(),
             feedback: self.feedback.next(),
+            filtered: self.filtered.next(),
             mix: self.mix.next(),
             coefficients: self.coefficients,
         }
@@ -297,7 +311,8 @@ impl Processor for DelayProcessor {
                 for ((o, &x), p) in output.iter_mut().zip(input).zip(params) {
                     let dry = f64::from(x);
                     let wet = p.tap.read(&state.line);
-                    let fed_back = state.filter.process(&p.coefficients, wet) * p.feedback;
+                    let low = state.filter.process(&p.coefficients, wet);
+                    let fed_back = ((1.0 - p.filtered) * wet + p.filtered * low) * p.feedback;
                     state.line.write((dry + fed_back) as f32);
                     *o = (dry * (1.0 - p.mix) + wet * p.mix) as f32;
                 }
@@ -313,7 +328,10 @@ impl Processor for DelayProcessor {
             BPM => self.settings.bpm = value,
             BEATS => self.settings.beats = value,
             FEEDBACK => self.feedback.set(value / 100.0, ramp_frames),
-            DAMPING => self.damping.set(value, ramp_frames),
+            DAMPING => {
+                self.damping.set(value, ramp_frames);
+                self.filtered.set(filtered_share(value), ramp_frames);
+            }
             MIX => self.mix.set(value / 100.0, ramp_frames),
             _ => {}
         }
@@ -328,6 +346,7 @@ impl Processor for DelayProcessor {
         self.time.reset(delay);
         self.feedback.reset(self.initial.feedback);
         self.damping.reset(self.initial.damping_hz);
+        self.filtered.reset(filtered_share(self.initial.damping_hz));
         self.mix.reset(self.initial.mix);
         self.coefficients = damping_filter(self.initial.damping_hz, self.sample_rate);
         for state in self.channels.iter_mut() {
@@ -521,6 +540,69 @@ mod tests {
         let d = (23.7f64 * 48.0).round() as usize;
         let settled = 20 * 480 + 48 * 50 + 10;
         assert_eq!(&out[settled..], &x[0][settled - d..48_000 - d]);
+    }
+
+    /// Renders the delay (mono, 48 kHz, blocks of `block`) over `x`, setting `damping` to
+    /// `to` through the schedule (ramped over its smoothing time) at frame `at`.
+    fn render_damping_change(
+        params: &[(String, mixgraph_engine::ParamValue)],
+        x: &[f32],
+        at: usize,
+        to: f64,
+        block: usize,
+    ) -> Vec<f32> {
+        let g = testkit::graph_for(std::sync::Arc::new(Delay), params, 1);
+        let out = testkit::render_graph_with(&g, &[vec![x.to_vec()]], 48_000.0, block, |s, pos| {
+            if pos == at {
+                let node = s.node_index("node").unwrap();
+                s.set_param(node, DAMPING, to);
+            }
+        });
+        out[0][0].clone()
+    }
+
+    /// The largest sample-to-sample step of a signal.
+    fn max_step(x: &[f32]) -> f32 {
+        x.windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn switching_damping_on_or_off_while_echoes_run_does_not_jump() {
+        // A 100 Hz sine into a 10 ms delay with 70 % feedback: after 0.5 s the output is a
+        // steady sine. Damping then switches on (from off to 6350 Hz, as in the catalog's
+        // click test), and later off again. A 6350 Hz low-pass barely touches 100 Hz, so the
+        // output stays a sine of nearly the same size: no sample-to-sample step may exceed
+        // the largest step of the steady output by more than 5 %. (Switching the unheard
+        // filter in at once, without the crossfade, makes a step 36 % over it.)
+        let sr = 48_000.0;
+        let x = testkit::sine(100.0, sr, 0.25, 1, 72_000).remove(0);
+        let params = [num("ms", 10.0), num("feedback", 70.0)];
+        let (on, off) = (24_000, 48_000);
+        let g = testkit::graph_for(std::sync::Arc::new(Delay), &params, 1);
+        let out = testkit::render_graph_with(&g, &[vec![x.clone()]], sr, 480, |s, pos| {
+            let node = s.node_index("node").unwrap();
+            if pos == on {
+                s.set_param(node, DAMPING, 6350.0);
+            }
+            if pos == off {
+                s.set_param(node, DAMPING, DAMPING_OFF_HZ);
+            }
+        })
+        .remove(0)
+        .remove(0);
+        let steady = max_step(&out[on - 4800..on]);
+        let changing = max_step(&out[on..off + 9600]);
+        assert!(
+            changing <= steady * 1.05,
+            "a step of {changing} against the steady {steady}"
+        );
+        // Block size does not matter during the change.
+        assert_eq!(
+            render_damping_change(&params, &x, on, 6350.0, 480),
+            render_damping_change(&params, &x, on, 6350.0, 1)
+        );
     }
 
     #[test]
