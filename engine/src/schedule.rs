@@ -19,10 +19,10 @@
 
 mod crew;
 mod job;
+mod parallel;
 mod step;
 
-use std::ops::Range;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use crate::compile::channels::NodeLayout;
 use crate::compile::latency::LatencyPlan;
@@ -35,6 +35,7 @@ use crate::node::{Processor, Reading};
 use crate::param::ParamKind;
 use crate::schedule::crew::Crew;
 use crate::schedule::job::Job;
+use crate::schedule::parallel::{Parallel, PhaseRun, job_mut, job_ref};
 use crate::schedule::step::{DelayLine, FeedbackRing, NodeStep, Serial, Step, StepBuilder};
 
 /// A graph input or output as the schedule sees it.
@@ -73,61 +74,6 @@ pub struct Schedule {
     faults: u64,
     /// The phases and jobs, when some steps run in parallel.
     parallel: Option<Parallel>,
-}
-
-/// The parallel part of a schedule: its phases, its jobs and the threads that run them.
-struct Parallel {
-    phases: Box<[PhaseRun]>,
-    jobs: Vec<Mutex<Job>>,
-    crew: Crew,
-}
-
-/// One phase as it runs.
-enum PhaseRun {
-    /// These serial steps, in order.
-    Serial(Range<usize>),
-    /// These jobs, at the same time.
-    Parallel(Range<usize>),
-}
-
-impl Parallel {
-    /// Runs every phase over one block.
-    fn run(&mut self, steps: &mut [Step], serial: &mut Serial<'_>) {
-        let Parallel { phases, jobs, crew } = self;
-        for phase in phases.iter() {
-            match phase {
-                PhaseRun::Serial(range) => serial.run(&mut steps[range.clone()]),
-                PhaseRun::Parallel(range) => {
-                    for job in &mut jobs[range.clone()] {
-                        job_mut(job).borrow_processors(serial.processors);
-                    }
-                    let outcome = crew.run(
-                        jobs,
-                        serial.pool,
-                        range.clone(),
-                        serial.start,
-                        serial.frames,
-                    );
-                    for job in &mut jobs[range.clone()] {
-                        job_mut(job).finish(serial.processors, serial.pool);
-                    }
-                    if let Err(panic) = outcome {
-                        std::panic::resume_unwind(panic);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A job outside a phase, where nobody else holds it.
-fn job_mut(job: &mut Mutex<Job>) -> &mut Job {
-    job.get_mut().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A job, read outside a phase.
-fn job_ref(job: &Mutex<Job>) -> std::sync::MutexGuard<'_, Job> {
-    job.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Schedule {
@@ -181,7 +127,8 @@ impl Schedule {
         let parallel = if jobs.is_empty() {
             None
         } else {
-            let crew = Crew::new(config.threads.saturating_sub(1).max(1))
+            let helpers = config.threads.saturating_sub(1).max(1);
+            let crew = Crew::new(helpers, jobs.len())
                 .map_err(|e| GraphError::Config(format!("cannot start a worker thread: {e}")))?;
             Some(Parallel {
                 phases: phases.into(),

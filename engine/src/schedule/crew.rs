@@ -3,12 +3,15 @@
 //! # Protocol
 //! The calling thread lends the phase's jobs and the shared buffer pool to the crew (two
 //! `Vec` moves under a write lock), bumps a phase counter and unparks the workers. Then it
-//! claims jobs itself like any worker: an atomic counter hands out job indices, so each job
-//! runs exactly once, on whichever thread claimed it. Each job sits in its own `Mutex`,
-//! which its claimer locks uncontended; the pool is read through a shared read lock. When
-//! every claimed job has finished, the caller takes jobs and pool back under the write lock.
-//! A worker that wakes late finds nothing left to claim; one that never wakes in time
-//! (a loaded machine) costs nothing but its share of the work, which the caller does.
+//! claims jobs itself like any worker. A job is claimed by swapping the phase's number into
+//! its stamp: whoever finds an older number there runs it, so each job runs exactly once.
+//! Each thread first claims its own share (thread `k` of `n` takes the phase's jobs `k`,
+//! `k + n`, ...), so a strip keeps running on the same core block after block with its
+//! state and buffers in that core's cache; then it takes whatever is left, so a late or busy
+//! thread's share is done by the others. A job sits in its own `Mutex`, which its claimer
+//! locks uncontended; the pool is read through a shared read lock. When every job is done,
+//! the caller takes jobs and pool back under the write lock. A worker that never wakes in
+//! time (a loaded machine) costs nothing but its share of the work, which the others do.
 //!
 //! A job's result does not depend on the thread that runs it: it reads only buffers nobody
 //! writes during the phase and writes only its own, and every worker runs with
@@ -17,9 +20,9 @@
 //! # Why not rayon
 //! rayon hands work from a thread outside its pool through a global injector queue that
 //! allocates a new block every 63 jobs, so a schedule run from the render loop would
-//! allocate while processing; its general fork-join machinery is more than one fixed fan-out
-//! per phase needs. This crew allocates nothing per phase (atomics, `std` locks, park and
-//! unpark) and uses no `unsafe`.
+//! allocate while processing; and its work stealing does not keep a strip on one core. This
+//! crew allocates nothing per phase (atomics, `std` locks, park and unpark) and uses no
+//! `unsafe`.
 //!
 //! # Waiting
 //! Between phases a worker spins for [`SPIN`] (phases of one block follow each other within
@@ -50,18 +53,19 @@ struct Work {
     pool: Vec<Box<[f32]>>,
     /// The jobs of the phase (indices into `jobs`).
     range: Range<usize>,
+    /// The phase's number, for the job stamps (starts at 1).
+    number: u64,
     start: u64,
     frames: usize,
 }
 
 /// State shared by the caller and the workers.
-#[derive(Default)]
 struct Shared {
     work: RwLock<Work>,
-    /// Bumped at the start of each phase (and to stop).
+    /// Bumped at the start of each phase (and to stop), to wake the workers.
     phase: AtomicU64,
-    /// The next job index to claim.
-    next: AtomicUsize,
+    /// For each job, the number of the last phase that claimed it.
+    stamps: Box<[AtomicU64]>,
     /// Jobs of the phase finished.
     done: AtomicUsize,
     /// Workers started and waiting for work.
@@ -78,25 +82,34 @@ pub(super) struct Crew {
 }
 
 impl Crew {
-    /// Starts `helpers` worker threads (the calling thread is the crew's other member) and
-    /// returns once they all wait for work, so nothing of their start-up (which allocates)
-    /// happens during processing.
+    /// Starts `helpers` worker threads (the calling thread is the crew's other member) for
+    /// `jobs` jobs, and returns once they all wait for work, so nothing of their start-up
+    /// (which allocates) happens during processing.
     ///
     /// # Errors
     /// The operating system refused a thread.
-    pub(super) fn new(helpers: usize) -> std::io::Result<Crew> {
-        let shared = Arc::new(Shared::default());
+    pub(super) fn new(helpers: usize, jobs: usize) -> std::io::Result<Crew> {
+        let shared = Arc::new(Shared {
+            work: RwLock::default(),
+            phase: AtomicU64::new(0),
+            stamps: (0..jobs).map(|_| AtomicU64::new(0)).collect(),
+            done: AtomicUsize::new(0),
+            ready: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            panic: Mutex::new(None),
+        });
         let mut crew = Crew {
             shared,
             workers: Vec::with_capacity(helpers),
         };
-        for k in 0..helpers {
+        let threads = helpers + 1;
+        for k in 1..threads {
             let shared = Arc::clone(&crew.shared);
             // On an error, dropping `crew` stops the workers already started.
             crew.workers.push(
                 thread::Builder::new()
                     .name(format!("mixgraph-worker-{k}"))
-                    .spawn(move || work(&shared))?,
+                    .spawn(move || work(&shared, k, threads))?,
             );
         }
         while crew.shared.ready.load(Ordering::Acquire) < helpers {
@@ -129,9 +142,9 @@ impl Crew {
             let mut work = write(&self.shared.work);
             std::mem::swap(&mut work.jobs, jobs);
             std::mem::swap(&mut work.pool, pool);
-            self.shared.next.store(range.start, Ordering::Relaxed);
             self.shared.done.store(0, Ordering::Relaxed);
             work.range = range;
+            work.number += 1;
             work.start = start;
             work.frames = frames;
         }
@@ -139,7 +152,7 @@ impl Crew {
         for worker in &self.workers {
             worker.thread().unpark();
         }
-        claim(&self.shared);
+        claim(&self.shared, 0, self.threads());
         let mut spins = 0;
         while self.shared.done.load(Ordering::Acquire) < count {
             if spins < CALLER_SPINS {
@@ -175,8 +188,9 @@ impl Drop for Crew {
     }
 }
 
-/// A worker's life: wait for a phase, claim jobs until none is left, repeat until stopped.
-fn work(shared: &Shared) {
+/// The life of worker `me` of `threads`: wait for a phase, claim jobs until none is left,
+/// repeat until stopped.
+fn work(shared: &Shared, me: usize, threads: usize) {
     let _ftz = DenormalGuard::new();
     let mut seen = shared.phase.load(Ordering::Acquire);
     shared.ready.fetch_add(1, Ordering::Release);
@@ -197,28 +211,33 @@ fn work(shared: &Shared) {
                 thread::park();
             }
         }
-        claim(shared);
+        claim(shared, me, threads);
     }
 }
 
-/// Claims and runs jobs of the current phase until none is left.
-fn claim(shared: &Shared) {
+/// Claims and runs jobs of the current phase, thread `me`'s own share first, until none is
+/// left.
+fn claim(shared: &Shared, me: usize, threads: usize) {
     let work = read(&shared.work);
-    loop {
-        let index = shared.next.fetch_add(1, Ordering::Relaxed);
-        if index >= work.range.end {
-            return;
+    let own = work.range.clone().skip(me).step_by(threads.max(1));
+    for index in own.chain(work.range.clone()) {
+        let (Some(stamp), Some(job)) = (shared.stamps.get(index), work.jobs.get(index)) else {
+            continue;
+        };
+        if stamp.load(Ordering::Relaxed) == work.number
+            || stamp.swap(work.number, Ordering::Relaxed) == work.number
+        {
+            continue;
         }
-        if let Some(job) = work.jobs.get(index) {
-            let mut job = lock(job);
-            let ran = catch_unwind(AssertUnwindSafe(|| {
-                job.run(&work.pool, work.start, work.frames);
-            }));
-            if let Err(payload) = ran {
-                let mut first = lock(&shared.panic);
-                if first.is_none() {
-                    *first = Some(payload);
-                }
+        let mut job = lock(job);
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            job.run(&work.pool, work.start, work.frames);
+        }));
+        drop(job);
+        if let Err(payload) = ran {
+            let mut first = lock(&shared.panic);
+            if first.is_none() {
+                *first = Some(payload);
             }
         }
         shared.done.fetch_add(1, Ordering::Release);
