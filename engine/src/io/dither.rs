@@ -209,25 +209,29 @@ fn round(v: f64) -> f64 {
 /// on ties), held in the low bits of the sum's mantissa.
 const ROUNDING_BIAS: f64 = 6_755_399_441_055_744.0;
 
+/// 2^-26, added away from zero before rounding to the nearest integer so that ties (a
+/// fraction of exactly one half) go away from zero. It moves nothing else across a half: an
+/// f32 sample scaled by a power of two is a multiple of its own precision, so one that is not
+/// a half-integer lies at least 2^-24 from every half-integer (the closest case being just
+/// under ±0.5). And it is added exactly wherever ties exist (below 2^23 in magnitude, where
+/// an f64 resolves 2^-29).
+const TIE_BREAK: f64 = 1.0 / 67_108_864.0;
+
 /// `round(x * scale).clamp(min, max)` (rounding half away from zero, non-finite input as 0)
-/// for a `scale` and bounds within ±2^31, written with operations the compiler turns into
-/// vector code: no library call, no saturating float-to-integer conversion (which baseline
-/// x86_64 has no vector instruction for). Adding [`ROUNDING_BIAS`] rounds to the nearest
-/// integer and leaves it in the low 32 bits of the sum; a tie (a fraction of exactly one
-/// half, rounded to the even neighbour) is then moved away from zero. Exact: `x * scale` of
-/// an f32 is exact in f64, so are the rounding and the difference to it.
+/// for a power-of-two `scale` up to 2^31 and integer bounds within ±2^31, written with
+/// operations the compiler turns into vector code: no library call and no saturating
+/// float-to-integer conversion (which baseline x86_64 has no vector instruction for).
+/// [`TIE_BREAK`] settles ties, then adding [`ROUNDING_BIAS`] rounds to the nearest integer
+/// and leaves it in the low 32 bits of the sum. Exact, as the tests check against the
+/// standard rounding.
 fn round_vectorized(input: &[f32], codes: &mut [i32], scale: f64, min: f64, max: f64) {
     for (c, &x) in codes.iter_mut().zip(input) {
         let x = if x.is_finite() { x } else { 0.0 };
         let v = f64::from(x) * scale;
         let v = if v < min { min } else { v };
         let v = if v > max { max } else { v };
-        let biased = v + ROUNDING_BIAS;
-        let fraction = v - (biased - ROUNDING_BIAS);
-        let nearest = biased.to_bits() as i32;
-        let up = (fraction == 0.5) & (v > 0.0);
-        let down = (fraction == -0.5) & (v < 0.0);
-        *c = nearest + i32::from(up) - i32::from(down);
+        let biased = v + TIE_BREAK.copysign(v) + ROUNDING_BIAS;
+        *c = biased.to_bits() as i32;
     }
 }
 
@@ -288,9 +292,12 @@ mod tests {
             f32::MIN_POSITIVE,
             -1e-40,
         ];
-        for bits in [16, 24] {
+        for bits in [8, 16, 24, 32] {
             let lsb = 2f32.powi(1 - bits);
-            for k in (-(1i32 << (bits - 1)) - 3..(1 << (bits - 1)) + 3).step_by(997) {
+            let range = 1i64 << (bits - 1).min(24);
+            // Every code near zero, where the finest fractions are, and a sweep of the rest.
+            let near_zero = -3000..3000;
+            for k in near_zero.chain((-range - 3..range + 3).step_by(997)) {
                 let code = k as f32 * lsb;
                 // On the grid, halfway between codes, and the nearest floats around both.
                 for v in [code, code + lsb / 2.0] {
