@@ -367,7 +367,7 @@ fn graph_of((kinds, sources, extra, automate, feedback, outputs): &Recipe) -> Gr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
     fn random_graphs_render_bit_identically_on_2_and_4_threads(recipe in recipes(30)) {
