@@ -6,7 +6,7 @@
 //! One thread per input, rather than a pool: a decoder keeps its state between chunks and
 //! blocks on its file, so a thread of its own is the simplest owner; a thread with its chunks
 //! all in flight sleeps in the channel and costs no CPU, and the operating system spreads the
-//! busy ones over the cores (16 stems are 16 threads of a few hundred KiB each).
+//! busy ones over the cores (16 stems are 16 threads of about half a MiB each).
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -16,12 +16,12 @@ use crossbeam::channel::{Receiver, Sender, bounded};
 
 use crate::io::{AudioIoError, ResamplingReader};
 
-/// Samples (frames times channels) per chunk: 64 KiB of `f32`, large enough that handing a
+/// Samples (frames times channels) per chunk: 128 KiB of `f32`, large enough that handing a
 /// chunk over (and waking the other thread) costs little per sample.
-const CHUNK_SAMPLES: usize = 1 << 14;
+const CHUNK_SAMPLES: usize = 1 << 15;
 
-/// Chunks per input: one being filled, one being read, and some decoded ahead.
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Chunks per input: one being filled, one being read, one decoded ahead.
+const CHUNKS_IN_FLIGHT: usize = 3;
 
 /// Planar frames and how many of them are used; 0 marks the end of the file.
 type Chunk = (Vec<Vec<f32>>, usize);

@@ -11,11 +11,11 @@ use crossbeam::channel::{Receiver, Sender, bounded};
 use crate::io::{AudioIoError, AudioWriter, PendingFile};
 use crate::schedule::Schedule;
 
-/// Samples (frames times channels) per chunk, unless a block is larger: 64 KiB of `f32`.
-const CHUNK_SAMPLES: usize = 1 << 14;
+/// Samples (frames times channels) per chunk, unless a block is larger: 128 KiB of `f32`.
+const CHUNK_SAMPLES: usize = 1 << 15;
 
 /// Chunks in flight between the render loop and a writer thread.
-const CHUNKS_IN_FLIGHT: usize = 4;
+const CHUNKS_IN_FLIGHT: usize = 3;
 
 /// A chunk of planar audio and how many frames of it are used.
 type Chunk = (Vec<Vec<f32>>, usize);

@@ -16,7 +16,7 @@ use super::probe::Probed;
 use crate::io::error::AudioIoError;
 
 /// Bytes read from the file at once (rounded down to whole frames, at least one frame).
-const READ_BYTES: usize = 1 << 16;
+const READ_BYTES: usize = 1 << 17;
 
 /// A WAV file's data chunk, read and converted block by block.
 pub(super) struct PcmWavReader {
