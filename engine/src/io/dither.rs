@@ -86,18 +86,18 @@ struct ChannelState {
 impl ChannelState {
     /// `v` (in LSB) with TPDF dither, rounded.
     #[inline]
-    fn tpdf(&mut self, v: f64) -> f64 {
-        round(v + self.rng.next_tpdf())
+    fn tpdf(&mut self, v: f64) -> i64 {
+        round_to_int(v + self.rng.next_tpdf())
     }
 
     /// `v` (in LSB) with TPDF dither and first-order error feedback, rounded.
     #[inline]
-    fn shaped(&mut self, v: f64) -> f64 {
+    fn shaped(&mut self, v: f64) -> i64 {
         let target = v - self.error;
-        let q = round(target + self.rng.next_tpdf());
+        let q = round_to_int(target + self.rng.next_tpdf());
         // Bounded by 1.5 LSB (dither plus rounding), so clipping afterwards cannot make the
         // feedback run away.
-        self.error = q - target;
+        self.error = q as f64 - target;
         q
     }
 }
@@ -106,8 +106,9 @@ impl ChannelState {
 #[derive(Debug, Clone)]
 pub struct Quantizer {
     scale: f64,
-    min: f64,
-    max: f64,
+    /// The lowest and highest codes.
+    min: i64,
+    max: i64,
     dither: Dither,
     seed: u64,
     channels: Vec<ChannelState>,
@@ -120,8 +121,8 @@ impl Quantizer {
         let scale = 2f64.powi(bits as i32 - 1);
         let mut q = Quantizer {
             scale,
-            min: -scale,
-            max: scale - 1.0,
+            min: -(1i64 << (bits - 1)),
+            max: (1i64 << (bits - 1)) - 1,
             dither,
             seed,
             channels: Vec::new(),
@@ -158,7 +159,9 @@ impl Quantizer {
         let (scale, min, max) = (self.scale, self.min, self.max);
         let pairs = codes.iter_mut().zip(input);
         match (self.dither, self.channels.get_mut(channel)) {
-            (Dither::None, _) | (_, None) => round_vectorized(input, codes, scale, min, max),
+            (Dither::None, _) | (_, None) => {
+                round_vectorized(input, codes, scale, min as f64, max as f64);
+            }
             (Dither::Tpdf, Some(state)) => {
                 for (c, &x) in pairs {
                     *c = state.tpdf(scaled(x, scale)).clamp(min, max) as i32;
@@ -178,7 +181,7 @@ impl Quantizer {
     pub fn quantize(&mut self, channel: usize, x: f32) -> i32 {
         let v = scaled(x, self.scale);
         let q = match (self.dither, self.channels.get_mut(channel)) {
-            (Dither::None, _) | (_, None) => round(v),
+            (Dither::None, _) | (_, None) => round_to_int(v),
             (Dither::Tpdf, Some(state)) => state.tpdf(v),
             (Dither::TpdfShaped, Some(state)) => state.shaped(v),
         };
@@ -196,13 +199,13 @@ fn scaled(x: f32, scale: f64) -> f64 {
     }
 }
 
-/// Rounds half away from zero, like [`f64::round`], for the range of any sample code, in
-/// two instructions: `f64::round` is a library call on baseline x86_64, and quantization
-/// runs once per sample written.
+/// Rounds half away from zero, like [`f64::round`], to an integer, in two instructions:
+/// `f64::round` is a library call on baseline x86_64, and quantization runs once per sample
+/// written.
 #[inline]
-fn round(v: f64) -> f64 {
+fn round_to_int(v: f64) -> i64 {
     // `as i64` truncates toward zero and saturates; codes never come near its limits.
-    (v + 0.5f64.copysign(v)) as i64 as f64
+    (v + 0.5f64.copysign(v)) as i64
 }
 
 /// 1.5 * 2^52: adding it to an f64 of magnitude below 2^51 rounds it to an integer (to even
@@ -331,11 +334,11 @@ mod tests {
     fn fast_round_matches_the_standard_rounding() {
         for i in -40_000..40_000 {
             let v = f64::from(i) * 0.25 + 0.001 * f64::from(i % 7);
-            assert_eq!(round(v), v.round(), "{v}");
+            assert_eq!(round_to_int(v) as f64, v.round(), "{v}");
         }
-        assert_eq!(round(2.5), 3.0);
-        assert_eq!(round(-2.5), -3.0);
-        assert_eq!(round(8_388_607.49), 8_388_607.0);
+        assert_eq!(round_to_int(2.5), 3);
+        assert_eq!(round_to_int(-2.5), -3);
+        assert_eq!(round_to_int(8_388_607.49), 8_388_607);
     }
 
     /// Errors (output minus input, in LSB) of a quantized signal.

@@ -10,6 +10,7 @@ mod interleave;
 pub mod resample;
 pub mod resampling_reader;
 mod wav_stream;
+mod writeback;
 
 pub use atomic::{AtomicFile, check_not_input, same_file};
 pub use decode::{AudioInfo, AudioReader};

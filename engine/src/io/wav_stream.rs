@@ -1,10 +1,13 @@
 //! The data chunk of a WAV file written in bulk: hound writes the header (the format's
 //! details, including WAVE_FORMAT_EXTENSIBLE where needed), and the sample bytes of a whole
 //! block are then written at once. hound's per-sample `write_sample` costs tens of
-//! instructions a sample, which made encoding most of a pass-through render's time.
+//! instructions a sample, which made encoding most of a pass-through render's time. The file
+//! is written back to disk as it grows (see [`Writeback`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Cursor, Seek, SeekFrom, Write};
+
+use crate::io::writeback::Writeback;
 
 /// Byte offset of the RIFF chunk size in every WAV header.
 const RIFF_SIZE_OFFSET: u64 = 4;
@@ -14,18 +17,21 @@ pub(crate) struct WavStream {
     out: BufWriter<File>,
     header_len: u64,
     data_bytes: u64,
+    writeback: Writeback,
 }
 
 impl WavStream {
     /// Writes the header for `spec` and prepares for the sample data.
     pub fn create(file: File, spec: hound::WavSpec) -> Result<WavStream, hound::Error> {
         let header = header_for(spec)?;
+        let writeback = Writeback::start(&file);
         let mut out = BufWriter::with_capacity(1 << 17, file);
         out.write_all(&header)?;
         Ok(WavStream {
             out,
             header_len: header.len() as u64,
             data_bytes: 0,
+            writeback,
         })
     }
 
@@ -33,11 +39,13 @@ impl WavStream {
     pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.out.write_all(bytes)?;
         self.data_bytes += bytes.len() as u64;
+        self.writeback.wrote(bytes.len() as u64);
         Ok(())
     }
 
     /// Fills in the RIFF and data chunk sizes and flushes; returns the file.
     pub fn finish(mut self) -> std::io::Result<File> {
+        drop(self.writeback);
         // The data chunk is padded to an even length, as RIFF requires.
         if self.data_bytes % 2 == 1 {
             self.out.write_all(&[0])?;
