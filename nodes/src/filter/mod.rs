@@ -6,6 +6,7 @@
 pub mod allpass;
 pub mod bandpass;
 pub(crate) mod cascade;
+mod channel_group;
 pub mod crossover;
 mod design;
 pub mod eq;
