@@ -224,7 +224,10 @@ impl Schedule {
     pub fn buffer_count(&self) -> usize {
         self.pool.len()
             + self.parallel.as_ref().map_or(0, |p| {
-                p.jobs.iter().map(|j| job_ref(j).local.len()).sum::<usize>()
+                p.jobs
+                    .iter()
+                    .map(|j| job_ref(j).local.iter().filter(|b| !b.is_empty()).count())
+                    .sum::<usize>()
             })
     }
 

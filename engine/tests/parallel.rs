@@ -267,21 +267,27 @@ fn check(bp: &Blueprint) -> Result<(), String> {
                         if local && !uses.iter().all(|s| written.contains(s)) {
                             return Err(format!("job step {i} reads from both sides"));
                         }
+                        let mut step_reads = HashSet::new();
                         for s in uses {
                             if local {
                                 let b = Buf::Local(j, a.local_of[s as usize]);
                                 expect(&mine, b, s, i)?;
-                                reads.insert(b);
+                                step_reads.insert(b);
                             } else {
                                 let b = Buf::Shared(a.buffer_of[s as usize]);
                                 expect(&before, b, s, i)?;
-                                reads.insert(b);
+                                step_reads.insert(b);
                             }
                         }
                         for d in steps[i].defs() {
                             let l = a.local_of[d as usize];
                             if l == 0 || l >= size {
                                 return Err(format!("job step {i} writes {d} to local {l}"));
+                            }
+                            if step_reads.contains(&Buf::Local(j, l)) {
+                                return Err(format!(
+                                    "job step {i} writes local {l}, which it reads"
+                                ));
                             }
                             mine.insert(Buf::Local(j, l), d);
                             writes.insert(Buf::Local(j, l));
@@ -292,6 +298,15 @@ fn check(bp: &Blueprint) -> Result<(), String> {
                                     return Err(format!("job step {i} exports to silence"));
                                 }
                                 writes.insert(Buf::Shared(b));
+                            }
+                        }
+                        reads.extend(step_reads);
+                    }
+                    // What leaves the job is still in its buffer when the phase ends.
+                    for &i in job {
+                        for d in steps[i].defs() {
+                            if a.buffer_of[d as usize] != NO_BUFFER {
+                                expect(&mine, Buf::Local(j, a.local_of[d as usize]), d, i)?;
                             }
                         }
                     }

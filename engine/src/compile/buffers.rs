@@ -9,10 +9,13 @@
 //! taken before any buffer it reads is returned, and no two steps that may run at the same
 //! time ever share a buffer.
 //!
-//! Inside a job, every signal it writes gets the job's own local buffer (after the job's
-//! silent buffer 0), numbered in step order, so each step's outputs are neighbours. A signal
-//! read only by later steps of the same job lives there alone; one read elsewhere, or bound
-//! to a graph output, also gets a shared buffer and is moved into it when the phase ends.
+//! Inside a job, every signal it writes gets a buffer of the job's own (its buffer 0 is
+//! silence), reused through the job's free list the same way. A signal read only by later
+//! steps of the same job lives there alone; one read elsewhere, or bound to a graph output,
+//! also gets a shared buffer and is moved into it when the phase ends, so its own buffer is
+//! not reused within the phase.
+
+use std::collections::HashMap;
 
 use crate::compile::partition::{Partition, Phase};
 use crate::compile::plan::{Plan, PlanStep, SILENCE, Signal};
@@ -130,23 +133,63 @@ pub fn assign_phased(plan: &Plan, partition: &Partition) -> Assignment {
     }
 
     let mut local_of = vec![NO_BUFFER; n];
-    let mut job_buffers = Vec::new();
-    for job in partition.jobs() {
-        let mut next = 1u32;
-        for &i in job {
-            for s in plan.steps[i].defs() {
-                local_of[s as usize] = next;
-                next += 1;
-            }
-        }
-        job_buffers.push(next as usize);
-    }
+    let job_buffers = partition
+        .jobs()
+        .map(|job| assign_local(plan, job, &buffer_of, &mut local_of))
+        .collect();
     Assignment {
         buffer_of,
         count: count as usize,
         local_of,
         job_buffers,
     }
+}
+
+/// Gives each signal `job` writes a buffer of the job's own, reused through a free list
+/// like the shared ones: a buffer returns once the job's last step reading it has run,
+/// except under a signal that leaves the job (it is moved out when the phase ends). Returns
+/// the job's buffer count (with its silent buffer 0).
+fn assign_local(plan: &Plan, job: &[usize], buffer_of: &[u32], local_of: &mut [u32]) -> usize {
+    let written: HashMap<Signal, usize> = job
+        .iter()
+        .enumerate()
+        .flat_map(|(pos, &i)| plan.steps[i].defs().into_iter().map(move |s| (s, pos)))
+        .collect();
+    let mut last_use: HashMap<Signal, usize> = HashMap::new();
+    for (pos, &i) in job.iter().enumerate() {
+        for s in plan.steps[i].uses() {
+            if written.get(&s).is_some_and(|&w| w < pos) {
+                last_use.insert(s, pos);
+            }
+        }
+    }
+    let mut count: u32 = 1;
+    let mut free: Vec<u32> = Vec::new();
+    for (pos, &i) in job.iter().enumerate() {
+        let step = &plan.steps[i];
+        for s in step.defs() {
+            local_of[s as usize] = free.pop().unwrap_or_else(|| {
+                count += 1;
+                count - 1
+            });
+        }
+        // Free after taking, so no step writes a buffer it reads.
+        let mut released: Vec<Signal> = step
+            .uses()
+            .into_iter()
+            .filter(|s| written.contains_key(s))
+            .chain(step.defs())
+            .collect();
+        released.sort_unstable();
+        released.dedup();
+        for s in released {
+            let dead = last_use.get(&s).is_none_or(|&l| l <= pos);
+            if dead && buffer_of[s as usize] == NO_BUFFER {
+                free.push(local_of[s as usize]);
+            }
+        }
+    }
+    count as usize
 }
 
 /// Where each step runs: its moment on the pool's timeline and its job, if any.
@@ -306,6 +349,41 @@ mod tests {
     }
 
     #[test]
+    fn a_long_job_takes_turns_with_two_buffers_of_its_own() {
+        // Two chains of ten mono nodes from one input, each into a graph output.
+        let mut steps = Vec::new();
+        let mut outputs = Vec::new();
+        let mut next = 2;
+        for chain in 0..2 {
+            let mut sig = 1;
+            for k in 0..10 {
+                steps.push(node(10 * chain + k, vec![sig], vec![next]));
+                sig = next;
+                next += 1;
+            }
+            outputs.push((NodeIndex::new(100 + chain), vec![sig]));
+        }
+        let plan = Plan {
+            steps,
+            signals: next,
+            inputs: vec![(NodeIndex::new(99), vec![1])],
+            outputs,
+        };
+        let p = partition(&plan, 2);
+        assert_eq!(p.jobs().count(), 2);
+        let a = assign_phased(&plan, &p);
+        // Silence, then two in turn: each step reads one and writes the other.
+        assert_eq!(a.job_buffers, vec![3, 3]);
+        for s in 2..next - 1 {
+            if s != 11 {
+                assert_ne!(a.local_of[s as usize], a.local_of[s as usize + 1]);
+            }
+        }
+        // Shared: silence, the input, the two outputs.
+        assert_eq!(a.count, 4);
+    }
+
+    #[test]
     fn jobs_keep_their_inner_signals_local_and_export_the_rest() {
         let plan = branches();
         let p = partition(&plan, 2);
@@ -324,6 +402,7 @@ mod tests {
         assert_eq!(a.job_buffers, vec![3, 3, 2]);
         assert_eq!((a.local_of[2], a.local_of[3]), (1, 2));
         assert_eq!((a.local_of[4], a.local_of[5]), (1, 2));
+        assert_eq!(a.local_of[9], 1);
         // 3 and 5 leave their jobs for the sum: two different shared buffers, neither the
         // input's nor silence.
         let (b3, b5, b1) = (a.buffer_of[3], a.buffer_of[5], a.buffer_of[1]);

@@ -1,13 +1,15 @@
 //! A parallel job: a run of steps (a channel strip, a bus) that one worker thread runs in
 //! order while other jobs of the same phase run elsewhere. A job owns every buffer it writes
-//! (its local buffers, 0 being silence) and its compensation delays; it reads the shared
-//! pool only for what earlier phases and the graph inputs left there. For the phase, the
+//! (its local buffers, 0 being silence, reused along the run) and its compensation delays;
+//! it reads the shared pool only for what earlier phases and the graph inputs left there. For the phase, the
 //! schedule lends it the processors of its nodes; when the phase is over it takes them back
 //! and moves the job's results that others read into the shared pool, swapping buffers (no
 //! copy, no allocation).
 
+use std::collections::HashSet;
+
 use crate::compile::CompileConfig;
-use crate::compile::buffers::Assignment;
+use crate::compile::buffers::{Assignment, NO_BUFFER};
 use crate::compile::plan::{Plan, SILENCE, Signal};
 use crate::error::GraphError;
 use crate::node::Processor;
@@ -19,8 +21,6 @@ pub(super) struct JobStep {
     pub(super) step: Step,
     /// Whether the step reads the job's own buffers (else the shared pool).
     pub(super) reads_local: bool,
-    /// The first of the step's outputs among the job's buffers; they follow each other.
-    first_output: usize,
     /// The processor slot of a node step.
     slot: usize,
 }
@@ -28,8 +28,11 @@ pub(super) struct JobStep {
 /// A run of steps over the job's own buffers. See the module docs.
 pub(super) struct Job {
     pub(super) steps: Box<[JobStep]>,
-    /// The job's buffers; 0 is silence and is never written.
+    /// The job's buffers; 0 is silence (empty when no step reads the job's buffers) and is
+    /// never written.
     pub(super) local: Box<[Box<[f32]>]>,
+    /// Room for the outputs of the job's widest step.
+    scratch: Vec<Box<[f32]>>,
     /// The processors of the job's nodes while a phase runs; a placeholder between phases.
     processors: Box<[Box<dyn Processor>]>,
     /// The node of each processor slot.
@@ -61,7 +64,7 @@ impl Job {
             .copied()
             .unwrap_or(1)
             .max(1);
-        let mut written_here = vec![false; plan.signals as usize];
+        let mut written_here: HashSet<Signal> = HashSet::new();
         let mut job_steps = Vec::with_capacity(steps.len());
         let mut nodes = Vec::new();
         let mut delays = Vec::new();
@@ -73,8 +76,8 @@ impl Job {
                 .into_iter()
                 .filter(|&s| s != SILENCE)
                 .collect();
-            let reads_local = uses.iter().any(|&s| written_here[s as usize]);
-            if reads_local && !uses.iter().all(|&s| written_here[s as usize]) {
+            let reads_local = uses.iter().any(|s| written_here.contains(s));
+            if reads_local && !uses.iter().all(|s| written_here.contains(s)) {
                 return Err(GraphError::Config(format!(
                     "internal: step {i} of a parallel job reads both its job's buffers and the shared ones"
                 )));
@@ -86,16 +89,9 @@ impl Job {
             } else {
                 builder.build(plan_step, shared, local, &mut delays)?
             };
-            let defs = plan_step.defs();
-            let first_output = defs.first().map_or(buffers, |&s| local(s) as usize);
-            for (k, &s) in defs.iter().enumerate() {
-                if local(s) as usize != first_output + k || first_output + k >= buffers {
-                    return Err(GraphError::Config(format!(
-                        "internal: the outputs of step {i} are not neighbours in its job"
-                    )));
-                }
-                written_here[s as usize] = true;
-                if shared(s) != crate::compile::buffers::NO_BUFFER {
+            for s in plan_step.defs() {
+                written_here.insert(s);
+                if shared(s) != NO_BUFFER {
                     exports.push((local(s), shared(s)));
                 }
             }
@@ -106,14 +102,24 @@ impl Job {
             job_steps.push(JobStep {
                 step,
                 reads_local,
-                first_output,
                 slot,
             });
         }
+        let widest = job_steps
+            .iter()
+            .map(|js| js.step.written().len())
+            .max()
+            .unwrap_or(0);
+        // Buffer 0 is read (as silence) only by steps that read the job's own buffers.
+        let silence_read = job_steps.iter().any(|js| js.reads_local);
         Ok(Job {
             steps: job_steps.into(),
+            scratch: Vec::with_capacity(widest),
             local: (0..buffers)
-                .map(|_| vec![0.0f32; config.max_block].into_boxed_slice())
+                .map(|b| {
+                    let needed = b > 0 || silence_read;
+                    vec![0.0f32; if needed { config.max_block } else { 0 }].into_boxed_slice()
+                })
                 .collect(),
             processors: nodes
                 .iter()
@@ -158,21 +164,27 @@ impl Job {
         let Job {
             steps,
             local,
+            scratch,
             processors,
             delays,
             ..
         } = self;
         for js in steps.iter_mut() {
-            let (before, rest) = local.split_at_mut(js.first_output.min(local.len()));
-            let count = js.step.written().len().min(rest.len());
-            let outputs = &mut rest[..count];
-            let reads: &[Box<[f32]>] = if js.reads_local { before } else { pool };
             let processor = match js.step {
                 Step::Node(_) => processors.get_mut(js.slot).map(|p| p.as_mut()),
                 _ => None,
             };
-            js.step
-                .run(processor, reads, outputs, delays, &mut [], start, frames);
+            let shared = (!js.reads_local).then_some(pool);
+            js.step.run_in(
+                processor,
+                local,
+                shared,
+                scratch,
+                delays,
+                &mut [],
+                start,
+                frames,
+            );
         }
     }
 }

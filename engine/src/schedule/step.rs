@@ -61,6 +61,35 @@ impl Step {
         }
     }
 
+    /// Runs the step with its outputs in `own`: takes them out into `scratch` (which has
+    /// room for them, so nothing is allocated) while it runs, then puts them back. It reads
+    /// from `shared` when given, else from `own`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the disjoint pieces of state one step touches, borrowed separately so jobs can run them on different threads"
+    )]
+    pub(super) fn run_in(
+        &mut self,
+        processor: Option<&mut (dyn Processor + 'static)>,
+        own: &mut [Box<[f32]>],
+        shared: Option<&[Box<[f32]>]>,
+        scratch: &mut Vec<Box<[f32]>>,
+        delays: &mut [DelayLine],
+        rings: &mut [FeedbackRing],
+        start: u64,
+        frames: usize,
+    ) {
+        scratch.clear();
+        for &b in self.written() {
+            scratch.push(std::mem::take(&mut own[b as usize]));
+        }
+        let reads = shared.unwrap_or(&*own);
+        self.run(processor, reads, scratch, delays, rings, start, frames);
+        for (&b, buffer) in self.written().iter().zip(scratch.drain(..)) {
+            own[b as usize] = buffer;
+        }
+    }
+
     /// Runs the step over `frames` frames starting at timeline position `start`, reading
     /// from `reads` and writing `outputs` (the buffers of [`Step::written`], in order, taken
     /// out of wherever they live). A node step runs `processor`; delay and feedback steps use
@@ -69,7 +98,7 @@ impl Step {
         clippy::too_many_arguments,
         reason = "the disjoint pieces of state one step touches, borrowed separately so jobs can run them on different threads"
     )]
-    pub(super) fn run(
+    fn run(
         &mut self,
         processor: Option<&mut (dyn Processor + 'static)>,
         reads: &[Box<[f32]>],
@@ -113,7 +142,7 @@ impl Step {
 pub(super) struct Serial<'a> {
     pub(super) processors: &'a mut [Box<dyn Processor>],
     pub(super) pool: &'a mut Vec<Box<[f32]>>,
-    /// Room for the outputs of the widest step, so running allocates nothing.
+    /// Room for the outputs of the widest step.
     pub(super) scratch: &'a mut Vec<Box<[f32]>>,
     pub(super) delays: &'a mut [DelayLine],
     pub(super) rings: &'a mut [FeedbackRing],
@@ -123,31 +152,23 @@ pub(super) struct Serial<'a> {
 }
 
 impl Serial<'_> {
-    /// Runs `steps` in order over the shared pool: each step's outputs are taken out of the
-    /// pool into the scratch list while it runs, then put back.
+    /// Runs `steps` in order over the shared pool.
     pub(super) fn run(&mut self, steps: &mut [Step]) {
-        let Serial {
-            processors,
-            pool,
-            scratch,
-            delays,
-            rings,
-            start,
-            frames,
-        } = self;
         for step in steps {
-            scratch.clear();
-            for &b in step.written() {
-                scratch.push(std::mem::take(&mut pool[b as usize]));
-            }
             let processor = match step {
-                Step::Node(n) => processors.get_mut(n.node).map(|p| p.as_mut()),
+                Step::Node(n) => self.processors.get_mut(n.node).map(|p| p.as_mut()),
                 _ => None,
             };
-            step.run(processor, pool, scratch, delays, rings, *start, *frames);
-            for (&b, buffer) in step.written().iter().zip(scratch.drain(..)) {
-                pool[b as usize] = buffer;
-            }
+            step.run_in(
+                processor,
+                self.pool,
+                None,
+                self.scratch,
+                self.delays,
+                self.rings,
+                self.start,
+                self.frames,
+            );
         }
     }
 }
