@@ -11,7 +11,8 @@
 //! phase its results are swapped into the shared pool. Every step computes exactly what it
 //! computes on one thread, from the same inputs, in the same order per node, so the output
 //! is bit-identical to the sequential schedule for every block size. `process` still
-//! allocates nothing, but the calling thread waits for the workers: offline use only.
+//! allocates nothing, but it takes (uncontended) locks and the calling thread waits for the
+//! workers: offline use only.
 //!
 //! Processors stay in the schedule between blocks (so [`Schedule::set_param`],
 //! [`Schedule::processor_mut`] and readings work as on one thread); a parallel phase lends
@@ -482,6 +483,8 @@ impl Schedule {
 
     /// Processes one block of `frames` frames (at most `max_block`; more is cut to it):
     /// reads the input buffers, runs every step, leaves the outputs in the output buffers.
+    /// On several threads (see the module docs) it returns once every worker's job of the
+    /// block is done; a processor that panicked on a worker has its panic raised here.
     pub fn process(&mut self, frames: usize) {
         let frames = frames.min(self.max_block);
         let _ftz = DenormalGuard::new();
