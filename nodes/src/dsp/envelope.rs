@@ -142,7 +142,8 @@ pub const LEVEL_FLOOR: f64 = 1e-10;
 /// free of the compare that a per-frame flush would put on their critical path.
 pub const FLUSH_PERIOD: usize = 256;
 
-/// The largest of the last `window` non-negative values (magnitudes), by the van Herk /
+/// The largest of the last `window` non-negative values (magnitudes, in single precision
+/// like the samples they come from), by the van Herk /
 /// Gil-Werman algorithm: the stream is cut into segments of `window` frames; the maximum
 /// over the last `window` frames is the larger of the running maximum of the current
 /// segment and the maximum of the previous segment from the same position on (its suffix
@@ -155,14 +156,14 @@ pub const FLUSH_PERIOD: usize = 256;
 #[derive(Debug, Clone)]
 pub struct WindowMax {
     /// The values of the current segment so far.
-    segment: Vec<f64>,
+    segment: Vec<f32>,
     /// The values of the previous segment.
-    previous: Vec<f64>,
+    previous: Vec<f32>,
     /// `suffix[j]`: the largest value of the previous segment from position `j` on;
     /// `suffix[window] = 0`.
-    suffix: Vec<f64>,
+    suffix: Vec<f32>,
     /// The largest value of the current segment so far.
-    prefix: f64,
+    prefix: f32,
     /// Frames into the current segment.
     phase: usize,
     /// Whether `suffix` and `prefix` describe the stored values (not after a feed).
@@ -190,7 +191,7 @@ impl WindowMax {
 
     /// Replaces each of `values` (non-negative; fed in order) by the largest of the last
     /// `window` values fed, itself included.
-    pub fn process(&mut self, values: &mut [f64]) {
+    pub fn process(&mut self, values: &mut [f32]) {
         if !self.fresh {
             self.rebuild();
         }
@@ -220,7 +221,7 @@ impl WindowMax {
     }
 
     /// Takes in `values` (non-negative, in order) without computing the maxima.
-    pub fn feed(&mut self, values: &[f64]) {
+    pub fn feed(&mut self, values: &[f32]) {
         let window = self.segment.len();
         let mut rest = values;
         while !rest.is_empty() {
@@ -279,7 +280,7 @@ impl WindowMax {
 /// the last one. Four values at a time, so the dependency from one group to the next is a
 /// single comparison (a maximum is exact whichever order it is taken in).
 #[inline(always)]
-fn running_max(start: f64, values: &mut [f64]) -> f64 {
+fn running_max(start: f32, values: &mut [f32]) -> f32 {
     let mut max = start;
     let mut groups = values.chunks_exact_mut(4);
     for g in groups.by_ref() {
@@ -302,32 +303,153 @@ fn running_max(start: f64, values: &mut [f64]) -> f64 {
 /// `a` or `b`, whichever is larger (`b` when they are unordered): one `max` instruction,
 /// unlike [`f64::max`], which also sorts out NaN.
 #[inline(always)]
-pub fn larger(a: f64, b: f64) -> f64 {
+pub fn larger<T: PartialOrd>(a: T, b: T) -> T {
     if a > b { a } else { b }
 }
 
-/// Which held peaks [`LevelDetector::process`] writes. The others only store their input,
-/// and catch up when next asked for.
+/// A sample a detector reads: its magnitude, in single precision (non-finite samples read
+/// as silence; magnitudes beyond the `f32` range as its largest value).
+pub trait KeySample: Copy {
+    /// `|x|` as an `f32`, 0 if `x` is not finite.
+    fn magnitude(self) -> f32;
+}
+
+impl KeySample for f32 {
+    #[inline(always)]
+    fn magnitude(self) -> f32 {
+        if self.is_finite() { self.abs() } else { 0.0 }
+    }
+}
+
+impl KeySample for f64 {
+    #[inline(always)]
+    fn magnitude(self) -> f32 {
+        if self.is_finite() {
+            self.abs().min(f64::from(f32::MAX)) as f32
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Which results [`LevelDetector::process`] writes. Held peaks that are not wanted only
+/// store their input, and catch up when next asked for; mean squares are always kept up to
+/// date, and only their output is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeaksWanted {
+pub struct Wanted {
     /// Each channel's held peak.
-    pub per_channel: bool,
+    pub peaks: bool,
     /// The held peak of the loudest channel.
     pub loudest: bool,
+    /// Each channel's mean square.
+    pub powers: bool,
+}
+
+/// The one-pole mean square `m = a m + (1 - a) x^2` of one signal, taken four frames at a
+/// time: within each group of four frames (counted from reset), frame `j` (0 to 3) gets
+/// `a^(j+1) m0 + p_j`, where `m0` is the mean square before the group and `p_j` the part
+/// the group's own frames add (`p_j = a p_(j-1) + (1 - a) x_j^2`). The recursion carried from
+/// group to group is then one multiply and one add per four frames, so a run of groups
+/// is not held up by it, and the result is the same whichever way the frames arrive.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct MeanSquare {
+    /// The mean square before the current group.
+    anchor: f64,
+    /// What the current group's frames so far add.
+    partial: f64,
+}
+
+/// The constants of [`MeanSquare`]: `[a, a^2, a^3, a^4]` and `1 - a`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MeanSquareCoefficients {
+    powers: [f64; 4],
+    gain: f64,
+}
+
+impl MeanSquareCoefficients {
+    fn new(a: f64) -> MeanSquareCoefficients {
+        MeanSquareCoefficients {
+            powers: [a, a * a, a * a * a, a * a * a * a],
+            gain: 1.0 - a,
+        }
+    }
+}
+
+impl MeanSquare {
+    /// Reads `x` from position `phase` (0 to 3) of a group on; writes each frame's mean
+    /// square to `out` when given (as many frames as `x` holds).
+    fn run(
+        &mut self,
+        x: &[f32],
+        mut out: Option<&mut [f32]>,
+        phase: usize,
+        k: &MeanSquareCoefficients,
+    ) {
+        let [a, a2, a3, a4] = k.powers;
+        let b = k.gain;
+        let square = |v: f32| b * (f64::from(v) * f64::from(v));
+        let n = x.len();
+        // Frame by frame up to the next group boundary and after the last whole group.
+        let head = ((4 - phase) % 4).min(n);
+        let body_end = head + (n - head) / 4 * 4;
+        let mut store = |i: usize, y: f64| {
+            if let Some(o) = out.as_deref_mut().and_then(|o| o.get_mut(i)) {
+                *o = y as f32;
+            }
+        };
+        for (i, &v) in x[..head].iter().enumerate() {
+            store(i, self.step(square(v), phase + i, k));
+        }
+        let mut anchor = self.anchor;
+        for (g, group) in x[head..body_end].chunks_exact(4).enumerate() {
+            let q = [
+                square(group[0]),
+                square(group[1]),
+                square(group[2]),
+                square(group[3]),
+            ];
+            let p2 = a * q[0] + q[1];
+            let p3 = a * p2 + q[2];
+            let p4 = a * p3 + q[3];
+            let at = head + 4 * g;
+            store(at, a * anchor + q[0]);
+            store(at + 1, a2 * anchor + p2);
+            store(at + 2, a3 * anchor + p3);
+            anchor = a4 * anchor + p4;
+            store(at + 3, anchor);
+        }
+        self.anchor = anchor;
+        for (i, &v) in x[body_end..].iter().enumerate() {
+            store(body_end + i, self.step(square(v), i, k));
+        }
+    }
+
+    /// One frame adding `q = (1 - a) x^2` at position `j` of its group; returns the mean
+    /// square. The same operations, in the same order, as a whole group in [`Self::run`].
+    #[inline(always)]
+    fn step(&mut self, q: f64, j: usize, k: &MeanSquareCoefficients) -> f64 {
+        // `a * 0 + q` is exactly `q`, as the first frame of a whole group takes it.
+        self.partial = k.powers[0] * self.partial + q;
+        let y = k.powers[j & 3] * self.anchor + self.partial;
+        if j == 3 {
+            self.anchor = y;
+            self.partial = 0.0;
+        }
+        y
+    }
 }
 
 /// Level detectors on a group of channels: for each, the held peak of `|x|` over
 /// [`PEAK_HOLD_MS`] and the mean square over an exponential window of [`RMS_WINDOW_MS`];
 /// and the held peak of the loudest channel (the hold of the largest `|x|` of any channel,
 /// which is the largest of the channels' held peaks). All are kept up to date whichever
-/// ones a processor listens to, so switching between them is seamless. The mean squares
-/// of two channels run in one loop, so the CPU overlaps their recursions.
+/// ones a processor listens to, so switching between them is seamless.
 #[derive(Debug, Clone)]
 pub struct LevelDetector {
     holds: Vec<WindowMax>,
     loudest: WindowMax,
-    mean_squares: Vec<f64>,
-    rms_coefficient: f64,
+    mean_squares: Vec<MeanSquare>,
+    coefficients: MeanSquareCoefficients,
     since_flush: usize,
 }
 
@@ -339,8 +461,11 @@ impl LevelDetector {
         LevelDetector {
             holds: vec![hold.clone(); channels],
             loudest: hold,
-            mean_squares: vec![0.0; channels],
-            rms_coefficient: one_pole_coefficient(RMS_WINDOW_MS, sample_rate),
+            mean_squares: vec![MeanSquare::default(); channels],
+            coefficients: MeanSquareCoefficients::new(one_pole_coefficient(
+                RMS_WINDOW_MS,
+                sample_rate,
+            )),
             since_flush: 0,
         }
     }
@@ -355,30 +480,30 @@ impl LevelDetector {
         self.loudest.window()
     }
 
-    /// Feeds `n` frames, channel `c` reading `key(c)` (non-finite samples and samples past
-    /// its end read as 0). Channel `c`'s results go to `stride` values from `c * stride` of
+    /// Feeds `n` frames, channel `c` reading `key(c)` (see [`KeySample`]; samples past its
+    /// end read as 0). Channel `c`'s results go to `stride` values from `c * stride` of
     /// `peaks` and `powers`, the first `n` of them written: mean squares (the RMS is their
-    /// square root) to `powers`; held peaks to `peaks` if `want.per_channel`, else the
-    /// magnitudes `|x|`. `loudest` gets the loudest channel's held peak if `want.loudest`,
-    /// else the largest magnitude. Everything is at least 0; apply [`LEVEL_FLOOR`] before
-    /// taking logarithms. `n` is limited to `stride` and to the length of `loudest`.
+    /// square root) to `powers` if `want.powers`; held peaks to `peaks` if `want.peaks`,
+    /// else the magnitudes `|x|`. `loudest` gets the loudest channel's held peak if
+    /// `want.loudest`, else the largest magnitude. Everything is at least 0; apply
+    /// [`LEVEL_FLOOR`] before taking logarithms. `n` is limited to `stride` and to the
+    /// length of `loudest`.
     #[allow(
         clippy::too_many_arguments,
         reason = "the key, the selection and the three outputs with their layout"
     )]
-    pub fn process<'k>(
+    pub fn process<'k, T: KeySample + 'k>(
         &mut self,
-        key: impl Fn(usize) -> &'k [f64],
+        key: impl Fn(usize) -> &'k [T],
         n: usize,
-        want: PeaksWanted,
-        peaks: &mut [f64],
-        powers: &mut [f64],
-        loudest: &mut [f64],
+        want: Wanted,
+        peaks: &mut [f32],
+        powers: &mut [f32],
+        loudest: &mut [f32],
         stride: usize,
     ) {
         let n = n.min(stride).min(loudest.len());
         let loudest = &mut loudest[..n];
-        loudest.fill(0.0);
         for (c, magnitudes) in peaks
             .chunks_exact_mut(stride)
             .take(self.holds.len())
@@ -386,17 +511,22 @@ impl LevelDetector {
         {
             let input = key(c);
             let magnitudes = &mut magnitudes[..n];
-            magnitudes.fill(0.0);
-            for (m, &x) in magnitudes.iter_mut().zip(input) {
-                *m = if x.is_finite() { x.abs() } else { 0.0 };
+            let (given, missing) = magnitudes.split_at_mut(input.len().min(n));
+            missing.fill(0.0);
+            for (m, &x) in given.iter_mut().zip(input) {
+                *m = x.magnitude();
             }
-            for (l, &m) in loudest.iter_mut().zip(magnitudes.iter()) {
-                *l = larger(*l, m);
+            if c == 0 {
+                loudest.copy_from_slice(magnitudes);
+            } else {
+                for (l, &m) in loudest.iter_mut().zip(magnitudes.iter()) {
+                    *l = larger(*l, m);
+                }
             }
         }
-        self.mean_squares(peaks, powers, n, stride);
+        self.mean_squares(peaks, want.powers.then_some(powers), n, stride);
         for (hold, magnitudes) in self.holds.iter_mut().zip(peaks.chunks_exact_mut(stride)) {
-            if want.per_channel {
+            if want.peaks {
                 hold.process(&mut magnitudes[..n]);
             } else {
                 hold.feed(&magnitudes[..n]);
@@ -409,56 +539,40 @@ impl LevelDetector {
         }
     }
 
-    /// The mean-square recursions over `n` frames of magnitudes, two channels per loop.
-    fn mean_squares(&mut self, magnitudes: &[f64], powers: &mut [f64], n: usize, stride: usize) {
-        let a = self.rms_coefficient;
-        let b = 1.0 - a;
+    /// The mean squares over `n` frames of magnitudes, written to `powers` when given.
+    fn mean_squares(
+        &mut self,
+        magnitudes: &[f32],
+        mut powers: Option<&mut [f32]>,
+        n: usize,
+        stride: usize,
+    ) {
         let mut done = 0;
         while done < n {
             let run = (FLUSH_PERIOD - self.since_flush).min(n - done);
             let frames = done..done + run;
-            let mut states = self.mean_squares.chunks_exact_mut(2);
-            let mut inputs = magnitudes.chunks_exact(2 * stride);
-            let mut outputs = powers.chunks_exact_mut(2 * stride);
-            for ((state, input), output) in
-                states.by_ref().zip(inputs.by_ref()).zip(outputs.by_ref())
+            for (c, (state, x)) in self
+                .mean_squares
+                .iter_mut()
+                .zip(magnitudes.chunks_exact(stride))
+                .enumerate()
             {
-                let (x0, x1) = input.split_at(stride);
-                let (y0, y1) = output.split_at_mut(stride);
-                let (mut s0, mut s1) = (state[0], state[1]);
-                for (((&x0, &x1), y0), y1) in x0[frames.clone()]
-                    .iter()
-                    .zip(&x1[frames.clone()])
-                    .zip(&mut y0[frames.clone()])
-                    .zip(&mut y1[frames.clone()])
-                {
-                    s0 = a * s0 + b * (x0 * x0);
-                    s1 = a * s1 + b * (x1 * x1);
-                    *y0 = s0;
-                    *y1 = s1;
+                let out = powers
+                    .as_deref_mut()
+                    .and_then(|p| p.get_mut(c * stride..(c + 1) * stride))
+                    .and_then(|p| p.get_mut(frames.clone()));
+                if let Some(x) = x.get(frames.clone()) {
+                    state.run(x, out, self.since_flush % 4, &self.coefficients);
                 }
-                (state[0], state[1]) = (s0, s1);
-            }
-            // An odd channel out.
-            if let ([state], Some(x), Some(y)) = (
-                states.into_remainder(),
-                inputs.remainder().get(frames.clone()),
-                outputs.into_remainder().get_mut(frames.clone()),
-            ) {
-                let mut s = *state;
-                for (&x, y) in x.iter().zip(y) {
-                    s = a * s + b * (x * x);
-                    *y = s;
-                }
-                *state = s;
             }
             self.since_flush += run;
             done += run;
             if self.since_flush == FLUSH_PERIOD {
+                // A group boundary: nothing partial.
                 self.since_flush = 0;
                 for s in &mut self.mean_squares {
-                    if *s < LEVEL_FLOOR * LEVEL_FLOOR {
-                        *s = 0.0;
+                    if s.anchor < LEVEL_FLOOR * LEVEL_FLOOR {
+                        s.anchor = 0.0;
                     }
                 }
             }
@@ -469,7 +583,7 @@ impl LevelDetector {
     pub fn reset(&mut self) {
         self.holds.iter_mut().for_each(WindowMax::reset);
         self.loudest.reset();
-        self.mean_squares.fill(0.0);
+        self.mean_squares.fill(MeanSquare::default());
         self.since_flush = 0;
     }
 }
@@ -515,11 +629,17 @@ impl Ballistics {
 
     /// [`Ballistics::process`] for each of `targets` in turn, writing every new state to
     /// `out` (as many frames as the shorter of the two holds).
-    pub fn run(&mut self, targets: &[f64], out: &mut [f64], rise: f64, fall: f64) {
+    pub fn run<T: Copy + Into<f64>>(
+        &mut self,
+        targets: &[T],
+        out: &mut [f64],
+        rise: f64,
+        fall: f64,
+    ) {
         let n = targets.len().min(out.len());
         let (targets, out) = (&targets[..n], &mut out[..n]);
         // At rest at 0 with nothing to reduce: every state stays exactly 0.
-        if self.state == 0.0 && targets.iter().all(|&t| t == 0.0) {
+        if self.state == 0.0 && targets.iter().all(|&t| t.into() == 0.0) {
             out.fill(0.0);
             self.advance(n);
             return;
@@ -563,20 +683,26 @@ impl Ballistics {
 
 /// The recursion of [`Ballistics`] over a run of frames; returns the last state.
 #[inline(always)]
-fn follow(mut state: f64, targets: &[f64], out: &mut [f64], rise: f64, fall: f64) -> f64 {
+fn follow<T: Copy + Into<f64>>(
+    mut state: f64,
+    targets: &[T],
+    out: &mut [f64],
+    rise: f64,
+    fall: f64,
+) -> f64 {
     let (rise_keep, fall_keep) = (1.0 - rise, 1.0 - fall);
     let n = targets.len().min(out.len());
     let (targets, out) = (&targets[..n], &mut out[..n]);
     let mut f = 0;
     while f < n {
         // A stretch of rising targets, then one of falling (or equal) ones.
-        while f < n && targets[f] > state {
-            state = rise * state + rise_keep * targets[f];
+        while f < n && targets[f].into() > state {
+            state = rise * state + rise_keep * targets[f].into();
             out[f] = state;
             f += 1;
         }
-        while f < n && !(targets[f] > state) {
-            state = fall * state + fall_keep * targets[f];
+        while f < n && !(targets[f].into() > state) {
+            state = fall * state + fall_keep * targets[f].into();
             out[f] = state;
             f += 1;
         }
@@ -716,15 +842,15 @@ mod tests {
 
     #[test]
     fn window_max_matches_a_brute_force_window_at_any_block_size() {
-        let xs: Vec<f64> = (0..3000)
-            .map(|n: usize| ((n * 7919 + 13) % 101) as f64 * if n % 500 < 250 { 1.0 } else { 0.01 })
+        let xs: Vec<f32> = (0..3000)
+            .map(|n: usize| ((n * 7919 + 13) % 101) as f32 * if n % 500 < 250 { 1.0 } else { 0.01 })
             .collect();
         for window in [1, 2, 7, 240] {
-            let want: Vec<f64> = (0..xs.len())
+            let want: Vec<f32> = (0..xs.len())
                 .map(|n| {
                     xs[n.saturating_sub(window - 1)..=n]
                         .iter()
-                        .fold(0.0, |a: f64, &b| a.max(b))
+                        .fold(0.0, |a: f32, &b| a.max(b))
                 })
                 .collect();
             for block in [1, 5, 64, 239, 241, 3000] {
@@ -759,7 +885,7 @@ mod tests {
     }
 
     /// What a detector wrote for one channel, or for the loudest: `None` where not wanted.
-    type Written = Vec<Option<f64>>;
+    type Written = Vec<Option<f32>>;
 
     /// Runs a 48 kHz detector over `x` (one entry per channel) in blocks of `block`, asking
     /// for the peaks `want(block index)` gives; returns per channel its peaks (when wanted)
@@ -767,8 +893,8 @@ mod tests {
     fn detect(
         x: &[Vec<f64>],
         block: usize,
-        want: impl Fn(usize) -> PeaksWanted,
-    ) -> (Vec<Written>, Vec<Vec<f64>>, Written) {
+        want: impl Fn(usize) -> Wanted,
+    ) -> (Vec<Written>, Vec<Vec<f32>>, Written) {
         let channels = x.len();
         let len = x[0].len();
         let mut d = LevelDetector::new(48_000.0, channels);
@@ -794,7 +920,7 @@ mod tests {
             );
             for c in 0..channels {
                 let at = c * block;
-                peaks[c].extend(p[at..at + n].iter().map(|&v| w.per_channel.then_some(v)));
+                peaks[c].extend(p[at..at + n].iter().map(|&v| w.peaks.then_some(v)));
                 powers[c].extend_from_slice(&q[at..at + n]);
             }
             loudest.extend(l[..n].iter().map(|&v| w.loudest.then_some(v)));
@@ -802,9 +928,10 @@ mod tests {
         (peaks, powers, loudest)
     }
 
-    const BOTH: PeaksWanted = PeaksWanted {
-        per_channel: true,
+    const ALL: Wanted = Wanted {
+        peaks: true,
         loudest: true,
+        powers: true,
     };
 
     #[test]
@@ -813,11 +940,14 @@ mod tests {
         let x: Vec<f64> = (0..48_000)
             .map(|n| 0.5 * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / fs).sin())
             .collect();
-        let (peaks, powers, loudest) = detect(&[x], 512, |_| BOTH);
-        let (peak, rms) = (peaks[0][47_999].unwrap(), powers[0][47_999].sqrt());
+        let (peaks, powers, loudest) = detect(&[x], 512, |_| ALL);
+        let (peak, rms) = (
+            f64::from(peaks[0][47_999].unwrap()),
+            f64::from(powers[0][47_999]).sqrt(),
+        );
         assert!((level_db(peak) - level_db(0.5)).abs() < 0.01);
         assert!((level_db(rms) - level_db(0.5 / 2f64.sqrt())).abs() < 0.05);
-        assert_eq!(loudest[47_999], Some(peak));
+        assert_eq!(loudest[47_999], peaks[0][47_999]);
     }
 
     /// Three channels of stepped, uneven signals (a pair and an odd one out).
@@ -839,23 +969,50 @@ mod tests {
         let mut x = three_channels();
         x[1][100] = f64::NAN;
         x[2][200] = f64::INFINITY;
-        let (_, powers, _) = detect(&x, 333, |_| BOTH);
+        let (_, powers, _) = detect(&x, 333, |_| ALL);
         for (c, (input, powers)) in x.iter().zip(&powers).enumerate() {
-            let mut ms = 0.0;
+            let mut ms: f64 = 0.0;
             for (n, (&v, &p)) in input.iter().zip(powers).enumerate().take(5000) {
-                let v = if v.is_finite() { v } else { 0.0 };
+                // The detector reads magnitudes in single precision.
+                let v = if v.is_finite() {
+                    f64::from(v.abs() as f32)
+                } else {
+                    0.0
+                };
                 ms = a * ms + (1.0 - a) * v * v;
-                assert!((p - ms).abs() <= 1e-15, "channel {c} frame {n}");
+                let err = (f64::from(p) - ms).abs();
+                assert!(err <= 1e-6 * ms, "channel {c} frame {n}: {p} vs {ms}");
             }
             assert_eq!(powers.last(), Some(&0.0));
         }
         for block in [1, 64, 4096] {
             assert_eq!(
-                detect(&x, block, |_| BOTH),
-                detect(&x, 333, |_| BOTH),
+                detect(&x, block, |_| ALL),
+                detect(&x, 333, |_| ALL),
                 "block {block}"
             );
         }
+    }
+
+    #[test]
+    fn mean_squares_are_the_same_whether_or_not_a_block_asks_for_them() {
+        let x = three_channels();
+        let (_, all, _) = detect(&x, 37, |_| ALL);
+        let sometimes = |k: usize| Wanted {
+            powers: k % 3 == 2,
+            ..ALL
+        };
+        let (_, some, _) = detect(&x, 37, sometimes);
+        let mut compared = 0;
+        for (c, (all, some)) in all.iter().zip(&some).enumerate() {
+            for (n, (a, s)) in all.iter().zip(some).enumerate() {
+                if (n / 37) % 3 == 2 {
+                    assert_eq!(a, s, "channel {c}, frame {n}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 10_000);
     }
 
     #[test]
@@ -865,12 +1022,13 @@ mod tests {
         let held = |c: usize, n: usize| {
             x[c][n.saturating_sub(hold - 1)..=n]
                 .iter()
-                .fold(0.0, |m: f64, v| m.max(v.abs()))
+                .fold(0.0, |m: f32, v| m.max(v.abs() as f32))
         };
         // Switch what is asked for every block, so holds go from storing to computing.
-        let want = |k: usize| PeaksWanted {
-            per_channel: k % 3 == 1,
+        let want = |k: usize| Wanted {
+            peaks: k % 3 == 1,
             loudest: k % 2 == 0,
+            powers: true,
         };
         for block in [1, 37, 500] {
             let (peaks, _, loudest) = detect(&x, block, want);
@@ -881,7 +1039,7 @@ mod tests {
                     }
                 }
                 if let Some(l) = loudest[n] {
-                    let want = (0..3).map(|c| held(c, n)).fold(0.0, f64::max);
+                    let want = (0..3).map(|c| held(c, n)).fold(0.0, f32::max);
                     assert_eq!(l, want, "block {block}: loudest at frame {n}");
                 }
             }
@@ -890,7 +1048,7 @@ mod tests {
 
     #[test]
     fn a_fed_window_max_catches_up_exactly() {
-        let xs: Vec<f64> = (0..2000).map(|n: usize| ((n * 7919) % 97) as f64).collect();
+        let xs: Vec<f32> = (0..2000).map(|n: usize| ((n * 7919) % 97) as f32).collect();
         let mut fed = WindowMax::new(50);
         let mut got = Vec::new();
         for (k, chunk) in xs.chunks(73).enumerate() {
@@ -912,7 +1070,7 @@ mod tests {
         for (n, v) in got {
             let want = xs[n.saturating_sub(49)..=n]
                 .iter()
-                .fold(0.0, |m: f64, &x| m.max(x));
+                .fold(0.0, |m: f32, &x| m.max(x));
             assert_eq!(v, want, "frame {n}");
         }
     }

@@ -217,13 +217,16 @@ struct CompressorProcessor {
 }
 
 impl CompressorProcessor {
-    /// Writes the detector inputs of frames `offset..offset + n` to `self.keys`: the key
-    /// channels (or the main ones without a key), high-passed, one per detector or the
+    /// Writes the detector inputs of frames `offset..offset + n` to `self.keys`: channels
+    /// `0..key_channels` of input port `port`, high-passed, one per detector or the
     /// loudest of them for a single detector.
-    fn fill_keys(&mut self, inputs: &Inputs<'_>, offset: usize, n: usize) {
-        let keyed = inputs.is_connected(1) && inputs.channels(1) > 0;
-        let port = if keyed { 1 } else { 0 };
-        let key_channels = inputs.channels(port).min(self.filters.len());
+    fn fill_keys(
+        &mut self,
+        inputs: &Inputs<'_>,
+        (port, key_channels): (usize, usize),
+        offset: usize,
+        n: usize,
+    ) {
         let per_channel = self.per_channel_keys;
         let read = |k: usize| {
             inputs
@@ -231,17 +234,14 @@ impl CompressorProcessor {
                 .get(offset..offset + n)
                 .unwrap_or(&[])
         };
-        if !per_channel && let Some(key) = self.keys.first_mut() {
+        for key in &mut self.keys {
             key[..n].fill(0.0);
         }
         // Channel `k`'s detector input (per channel), or the running loudest (single).
         let store = |keys: &mut [Vec<f64>], k: usize, f: usize, y: f64| {
-            if per_channel {
-                if let Some(v) = keys.get_mut(k).and_then(|key| key.get_mut(f)) {
-                    *v = y;
-                }
-            } else if let Some(v) = keys.first_mut().and_then(|key| key.get_mut(f)) {
-                *v = larger(*v, y.abs());
+            let slot = keys.get_mut(if per_channel { k } else { 0 });
+            if let Some(v) = slot.and_then(|key| key.get_mut(f)) {
+                *v = if per_channel { y } else { larger(*v, y.abs()) };
             }
         };
         if !self.hpf_hz.is_settled() {
@@ -259,45 +259,48 @@ impl CompressorProcessor {
         for (k, filter) in self.filters.iter_mut().enumerate().take(key_channels) {
             let x = read(k);
             if off {
-                // The key as it is. The filter reads the last two samples, so it holds
-                // what it would after reading them all (it passes them unchanged).
-                for &v in &x[x.len().saturating_sub(2)..] {
-                    filter.process(&self.hpf, finite(v));
-                }
-                match (
-                    per_channel,
-                    self.keys.get_mut(if per_channel { k } else { 0 }),
-                ) {
-                    (true, Some(key)) => {
-                        for (d, &v) in key.iter_mut().zip(x) {
-                            *d = f64::from(v);
-                        }
-                    }
-                    (false, Some(key)) => {
-                        for (d, &v) in key.iter_mut().zip(x) {
-                            *d = larger(*d, finite(v).abs());
-                        }
-                    }
-                    _ => {}
-                }
-            } else {
-                for (f, &v) in x.iter().enumerate() {
-                    store(&mut self.keys, k, f, filter.process(&self.hpf, finite(v)));
-                }
+                pass_through(filter, &self.hpf, x);
             }
-        }
-        // Key channels the input lacks read as silence.
-        if per_channel {
-            for key in self.keys.iter_mut().skip(key_channels) {
-                key[..n].fill(0.0);
+            for (f, &v) in x.iter().enumerate() {
+                let y = if off {
+                    finite(v)
+                } else {
+                    filter.process(&self.hpf, finite(v))
+                };
+                store(&mut self.keys, k, f, y);
             }
         }
     }
 
     /// Frames `offset..offset + n` (at most the core's largest block).
     fn process_block(&mut self, ctx: &mut ProcessContext<'_>, offset: usize, n: usize) {
-        self.fill_keys(&ctx.inputs, offset, n);
-        self.core.process(&self.keys, n);
+        let keyed = ctx.inputs.is_connected(1) && ctx.inputs.channels(1) > 0;
+        let port = if keyed { 1 } else { 0 };
+        let key_channels = ctx.inputs.channels(port).min(self.filters.len());
+        let inputs = &ctx.inputs;
+        let read = |k: usize| {
+            if k < key_channels {
+                inputs
+                    .channel(port, k)
+                    .get(offset..offset + n)
+                    .unwrap_or(&[])
+            } else {
+                &[]
+            }
+        };
+        if self.per_channel_keys && self.hpf_hz.is_settled() && self.hpf == Coefficients::identity()
+        {
+            // No high-pass: each detector reads its key channel as it is.
+            for (k, filter) in self.filters.iter_mut().enumerate() {
+                pass_through(filter, &self.hpf, read(k));
+            }
+            self.core.process(read, n);
+        } else {
+            self.fill_keys(inputs, (port, key_channels), offset, n);
+            let keys = &self.keys;
+            self.core
+                .process(|c| keys.get(c).and_then(|k| k.get(..n)).unwrap_or(&[]), n);
+        }
         let detector = |c: usize| if self.per_channel_keys { c } else { 0 };
         if self.delay.frames() == 0 {
             for c in 0..self.channels {
@@ -309,7 +312,7 @@ impl CompressorProcessor {
                     .unwrap_or(&[]);
                 if let Some(out) = ctx.outputs.channel(0, c).get_mut(offset..offset + n) {
                     for ((o, &x), &g) in out.iter_mut().zip(x).zip(gains) {
-                        *o = (f64::from(x) * g) as f32;
+                        *o = x * g;
                     }
                 }
             }
@@ -321,11 +324,20 @@ impl CompressorProcessor {
                 let delayed = self.delay.swap(c, f64::from(x.unwrap_or(0.0)));
                 let gain = self.core.gains(detector(c)).get(f).copied().unwrap_or(1.0);
                 if let Some(o) = ctx.outputs.channel(0, c).get_mut(offset + f) {
-                    *o = (delayed * gain) as f32;
+                    *o = (delayed * f64::from(gain)) as f32;
                 }
             }
             self.delay.advance();
         }
+    }
+}
+
+/// Lets a switched-off (identity) detector high-pass see the block `x` cheaply: it reads
+/// only the last two samples, after which it holds exactly what it would after reading them
+/// all (it passes samples unchanged), so switching it on later continues from the signal.
+fn pass_through(filter: &mut Biquad, identity: &Coefficients, x: &[f32]) {
+    for &v in &x[x.len().saturating_sub(2)..] {
+        filter.process(identity, finite(v));
     }
 }
 

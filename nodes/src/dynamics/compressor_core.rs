@@ -35,7 +35,7 @@ use mixgraph_engine::Smoothed;
 use super::gain_computer::CompressorCurve;
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
 use crate::dsp::envelope::{
-    Ballistics, LEVEL_FLOOR, LevelDetector, PeaksWanted, larger, one_pole_coefficient,
+    Ballistics, KeySample, LEVEL_FLOOR, LevelDetector, Wanted, larger, one_pole_coefficient,
 };
 use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude, power_to_db};
 
@@ -51,7 +51,7 @@ const RUN: usize = 256;
 
 /// How far below the knee's lower edge (dB) a level must be for the curve to be skipped:
 /// far more than the error of [`crate::dsp::fast_db`], so the shortcut gives exactly the curve's 0.
-const QUIET_MARGIN_DB: f64 = 1e-4;
+const QUIET_MARGIN_DB: f64 = 1e-3;
 
 /// The settings of a compressor gain path, in the units of its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,63 +152,101 @@ impl TimeConstant {
     }
 }
 
-/// Every parameter's value for a run of frames (one frame while something ramps).
+/// Every parameter's value for a run of frames (one frame while something ramps), in the
+/// precision each stage works in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct RunSettings {
-    curve: CompressorCurve,
+    curve: CompressorCurve<f32>,
     makeup: f64,
-    link: f64,
+    link: f32,
     attack: f64,
     release: f64,
-    peak_weight: f64,
-    rms_weight: f64,
+    peak_weight: f32,
+    rms_weight: f32,
 }
 
 impl RunSettings {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one value per parameter, straight from the smoothers"
+    )]
+    fn new(
+        [threshold, ratio, knee, range]: [f64; 4],
+        makeup: f64,
+        link: f64,
+        attack: f64,
+        release: f64,
+        [peak_weight, rms_weight]: [f64; 2],
+    ) -> RunSettings {
+        RunSettings {
+            curve: CompressorCurve::new(threshold as f32, ratio as f32, knee as f32, range as f32),
+            makeup,
+            link: link as f32,
+            attack,
+            release,
+            peak_weight: peak_weight as f32,
+            rms_weight: rms_weight as f32,
+        }
+    }
+
     /// Whether one detector alone gives the level (no detection crossfade running).
     fn single_detector(&self) -> bool {
         self.peak_weight == 0.0 || self.rms_weight == 0.0
     }
 
-    /// The level in dB of channel `c` at a frame, from its held peak and mean square.
+    /// The level in dB of a channel at a frame, from its held peak and mean square.
     #[inline(always)]
-    fn level_db(&self, peak: f64, power: f64) -> f64 {
+    fn level_db(&self, peak: f32, power: f32) -> f32 {
         if self.rms_weight == 0.0 {
-            amplitude_to_db(larger(peak, LEVEL_FLOOR))
+            peak_db(peak)
         } else if self.peak_weight == 0.0 {
-            power_to_db(larger(power, LEVEL_FLOOR * LEVEL_FLOOR))
+            mean_square_db(power)
         } else {
-            self.peak_weight * amplitude_to_db(larger(peak, LEVEL_FLOOR))
-                + self.rms_weight * power_to_db(larger(power, LEVEL_FLOOR * LEVEL_FLOOR))
+            self.peak_weight * peak_db(peak) + self.rms_weight * mean_square_db(power)
         }
     }
 }
 
+/// The smallest level the detectors report ([`LEVEL_FLOOR`]), in single precision.
+const FLOOR: f32 = LEVEL_FLOOR as f32;
+
+/// A held peak in dB, floored at [`LEVEL_FLOOR`].
+#[inline(always)]
+fn peak_db(peak: f32) -> f32 {
+    amplitude_to_db(larger(peak, FLOOR))
+}
+
+/// A mean square as an RMS level in dB, floored at [`LEVEL_FLOOR`].
+#[inline(always)]
+fn mean_square_db(power: f32) -> f32 {
+    power_to_db(larger(power, FLOOR * FLOOR))
+}
+
 /// The levels at and below which a curve is known to reduce nothing, in the linear units
-/// the detectors report, for the threshold and knee they were computed for.
+/// the detectors report, for the knee edge they were computed for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct QuietBounds {
-    onset_db: f64,
-    peak: f64,
-    power: f64,
+    onset_db: f32,
+    peak: f32,
+    power: f32,
 }
 
 impl QuietBounds {
-    fn new(onset_db: f64) -> QuietBounds {
-        let db = onset_db - QUIET_MARGIN_DB;
+    fn new(onset_db: f32) -> QuietBounds {
+        let db = f64::from(onset_db) - QUIET_MARGIN_DB;
         QuietBounds {
             onset_db,
-            peak: 10f64.powf(db / 20.0),
-            power: 10f64.powf(db / 10.0),
+            peak: 10f64.powf(db / 20.0) as f32,
+            power: 10f64.powf(db / 10.0) as f32,
         }
     }
 }
 
 /// The gain path of a compressor over a fixed number of detector channels.
 ///
-/// Each block: write each channel's key (the signal its detector listens to) into the
-/// slices given to [`CompressorCore::process`], then read each channel's linear gain
-/// (makeup included) from [`CompressorCore::gains`].
+/// Each block: give [`CompressorCore::process`] each channel's key (the signal its
+/// detector listens to), then read each channel's linear gain (makeup included) from
+/// [`CompressorCore::gains`].
 #[derive(Debug, Clone)]
 pub struct CompressorCore {
     initial: CompressorSettings,
@@ -227,13 +265,15 @@ pub struct CompressorCore {
     max_block: usize,
     quiet: Option<QuietBounds>,
     /// Per channel, [`RUN`] frames each: held peaks, then targets.
-    peaks: Vec<f64>,
+    peaks: Vec<f32>,
     /// Per channel, [`RUN`] frames each: mean squares.
-    powers: Vec<f64>,
+    powers: Vec<f32>,
     /// [`RUN`] frames: the loudest channel's level, then the linked target.
-    shared: Vec<f64>,
-    /// Per channel, `max_block` frames each: reductions, then gains.
-    gains: Vec<f64>,
+    shared: Vec<f32>,
+    /// Per channel, [`RUN`] frames each: reductions in dB.
+    reductions: Vec<f64>,
+    /// Per channel, `max_block` frames each: gains.
+    gains: Vec<f32>,
 }
 
 impl CompressorCore {
@@ -267,6 +307,7 @@ impl CompressorCore {
             peaks: vec![0.0; channels * RUN],
             powers: vec![0.0; channels * RUN],
             shared: vec![0.0; RUN],
+            reductions: vec![0.0; channels * RUN],
             gains: vec![1.0; channels * max_block],
         }
     }
@@ -296,10 +337,14 @@ impl CompressorCore {
         }
     }
 
-    /// Runs `frames` frames (at most [`CompressorCore::max_block`]): `keys[c]` holds the
-    /// detector input of channel `c` (a missing or short key reads as silence). Afterwards
-    /// [`CompressorCore::gains`] holds each channel's gain for these frames.
-    pub fn process<K: AsRef<[f64]>>(&mut self, keys: &[K], frames: usize) {
+    /// Runs `frames` frames (at most [`CompressorCore::max_block`]): `key(c)` holds the
+    /// detector input of channel `c` for these frames (samples past its end read as
+    /// silence). Afterwards [`CompressorCore::gains`] holds each channel's gain for them.
+    pub fn process<'k, T: KeySample + 'k>(
+        &mut self,
+        key: impl Fn(usize) -> &'k [T],
+        frames: usize,
+    ) {
         let frames = frames.min(self.max_block);
         let mut start = 0;
         while start < frames {
@@ -308,7 +353,7 @@ impl CompressorCore {
             } else {
                 (self.next_frame_settings(), start + 1)
             };
-            self.run(keys, start, end, &settings);
+            self.run(&key, start, end, &settings);
             start = end;
         }
     }
@@ -316,7 +361,7 @@ impl CompressorCore {
     /// The gain of channel `c` for each frame of the last [`CompressorCore::process`]
     /// (`max_block` values, the first `frames` of them written; empty for a channel that
     /// does not exist).
-    pub fn gains(&self, channel: usize) -> &[f64] {
+    pub fn gains(&self, channel: usize) -> &[f32] {
         let n = self.max_block;
         self.gains
             .get(channel * n..(channel + 1) * n)
@@ -342,69 +387,62 @@ impl CompressorCore {
 
     /// The settings of a run with no parameter ramping.
     fn settings_now(&mut self) -> RunSettings {
-        let curve = CompressorCurve::new(
-            self.threshold.value(),
-            self.ratio.value(),
-            self.knee.value(),
-            self.range.value(),
+        let s = RunSettings::new(
+            [&self.threshold, &self.ratio, &self.knee, &self.range].map(Smoothed::value),
+            self.makeup.value(),
+            self.link.value(),
+            self.attack.coefficient(),
+            self.release.coefficient(),
+            self.detection.weights(),
         );
-        let onset = curve.onset_db();
+        let onset = s.curve.onset_db();
         if self.quiet.is_none_or(|q| q.onset_db != onset) {
             self.quiet = Some(QuietBounds::new(onset));
         }
-        let [peak_weight, rms_weight] = self.detection.weights();
-        RunSettings {
-            curve,
-            makeup: self.makeup.value(),
-            link: self.link.value(),
-            attack: self.attack.coefficient(),
-            release: self.release.coefficient(),
-            peak_weight,
-            rms_weight,
-        }
+        s
     }
 
     /// Advances every parameter one frame and returns the settings of that frame.
     fn next_frame_settings(&mut self) -> RunSettings {
-        let curve = CompressorCurve::new(
-            self.threshold.next(),
-            self.ratio.next(),
-            self.knee.next(),
-            self.range.next(),
-        );
         // No shortcut while the threshold or knee ramps (its bounds would cost a `powf`).
         self.quiet = None;
-        let [peak_weight, rms_weight] = self.detection.next();
-        RunSettings {
-            curve,
-            makeup: self.makeup.next(),
-            link: self.link.next(),
-            attack: self.attack.next_coefficient(),
-            release: self.release.next_coefficient(),
-            peak_weight,
-            rms_weight,
-        }
+        RunSettings::new(
+            [
+                &mut self.threshold,
+                &mut self.ratio,
+                &mut self.knee,
+                &mut self.range,
+            ]
+            .map(Smoothed::next),
+            self.makeup.next(),
+            self.link.next(),
+            self.attack.next_coefficient(),
+            self.release.next_coefficient(),
+            self.detection.next(),
+        )
     }
 
     /// Frames `start..end` (at most [`RUN`] of them) with fixed settings.
-    fn run<K: AsRef<[f64]>>(&mut self, keys: &[K], start: usize, end: usize, s: &RunSettings) {
+    fn run<'k, T: KeySample + 'k>(
+        &mut self,
+        key: &impl Fn(usize) -> &'k [T],
+        start: usize,
+        end: usize,
+        s: &RunSettings,
+    ) {
         let n = end - start;
         // At 100 % link with one detector, the loudest channel's level gives every
         // channel's target; otherwise each channel's own level gives its target.
         let linked = s.link == 1.0;
         let loudest_only = linked && s.single_detector();
         // 1. Detectors: held peaks (those listened to) and mean squares.
-        let want = PeaksWanted {
-            per_channel: !loudest_only && s.peak_weight != 0.0,
+        let want = Wanted {
+            peaks: !loudest_only && s.peak_weight != 0.0,
             loudest: loudest_only && s.rms_weight == 0.0,
-        };
-        let key = |c: usize| {
-            keys.get(c)
-                .and_then(|k| k.as_ref().get(start..end))
-                .unwrap_or(&[])
+            powers: s.rms_weight != 0.0,
         };
         self.detector.process(
-            key,
+            |c| key(c).get(start..end).unwrap_or(&[]),
             n,
             want,
             &mut self.peaks,
@@ -412,6 +450,14 @@ impl CompressorCore {
             &mut self.shared,
             RUN,
         );
+        self.shape(start, end, s);
+    }
+
+    /// Frames `start..end` after detection: targets, ballistics and gains.
+    fn shape(&mut self, start: usize, end: usize, s: &RunSettings) {
+        let n = end - start;
+        let linked = s.link == 1.0;
+        let loudest_only = linked && s.single_detector();
         let Some(shared) = self.shared.get_mut(..n) else {
             return;
         };
@@ -434,13 +480,11 @@ impl CompressorCore {
                 shared.fill(0.0);
             } else if s.rms_weight == 0.0 {
                 for t in shared.iter_mut() {
-                    *t = s.curve.reduction(amplitude_to_db(larger(*t, LEVEL_FLOOR)));
+                    *t = s.curve.reduction(peak_db(*t));
                 }
             } else {
                 for t in shared.iter_mut() {
-                    *t = s
-                        .curve
-                        .reduction(power_to_db(larger(*t, LEVEL_FLOOR * LEVEL_FLOOR)));
+                    *t = s.curve.reduction(mean_square_db(*t));
                 }
             }
         } else {
@@ -470,18 +514,16 @@ impl CompressorCore {
                 }
             }
         }
-        // 3. Ballistics, into the gain buffers (as reductions in dB).
-        let mb = self.max_block;
+        // 3. Ballistics: reductions in dB.
         let shared_state = linked && self.ballistics.windows(2).all(|w| w[0] == w[1]);
-        for (c, (ballistics, gains)) in self
+        for (c, (ballistics, reductions)) in self
             .ballistics
             .iter_mut()
-            .zip(self.gains.chunks_exact_mut(mb))
+            .zip(self.reductions.chunks_exact_mut(RUN))
             .enumerate()
         {
-            let out = &mut gains[start..end];
             if shared_state && c > 0 {
-                continue;
+                break;
             }
             let targets = if linked {
                 &shared[..]
@@ -489,24 +531,34 @@ impl CompressorCore {
                 &self.peaks[c * RUN..c * RUN + n]
             };
             // (At rest, with nothing to reduce, this only fills zeros.)
-            ballistics.run(targets, out, s.attack, s.release);
+            ballistics.run(targets, &mut reductions[..n], s.attack, s.release);
         }
         // 4. Gains from reductions.
-        for (c, gains) in self.gains.chunks_exact_mut(mb).enumerate() {
+        let mb = self.max_block;
+        for (c, (gains, reductions)) in self
+            .gains
+            .chunks_exact_mut(mb)
+            .zip(self.reductions.chunks_exact(RUN))
+            .enumerate()
+        {
             if shared_state && c > 0 {
                 break;
             }
-            let out = &mut gains[start..end];
+            let (out, reductions) = (&mut gains[start..end], &reductions[..n]);
             let mut most: f64 = 0.0;
-            for r in out.iter() {
-                most = larger(most, *r);
+            for &r in reductions {
+                most = larger(most, r);
             }
             self.max_reduction = larger(self.max_reduction, most);
             if most == 0.0 {
-                out.fill(db_to_amplitude(s.makeup));
+                out.fill(db_to_amplitude(s.makeup as f32));
             } else {
-                for g in out.iter_mut() {
-                    *g = db_to_amplitude(s.makeup - *g);
+                // The gains in dB first, so the exponentials run four to a register.
+                for (d, &r) in shared.iter_mut().zip(reductions) {
+                    *d = (s.makeup - r) as f32;
+                }
+                for (g, &d) in out.iter_mut().zip(shared.iter()) {
+                    *g = db_to_amplitude(d);
                 }
             }
         }

@@ -154,8 +154,8 @@ fn bandpass(frequency: f64, q: f64, sample_rate: f64) -> Coefficients {
 /// The output sample: the input with the reduced part (the band, the whole signal, or
 /// during a mode change a crossfade of the two) scaled by the gain.
 #[inline(always)]
-fn deessed(x: f64, band: f64, gain: f64, [split, wideband]: [f64; 2]) -> f32 {
-    (x + (gain - 1.0) * (split * band + wideband * x)) as f32
+fn deessed(x: f64, band: f64, gain: f32, [split, wideband]: [f64; 2]) -> f32 {
+    (x + (f64::from(gain) - 1.0) * (split * band + wideband * x)) as f32
 }
 
 struct DeesserProcessor {
@@ -217,7 +217,9 @@ impl DeesserProcessor {
                 }
             }
         }
-        self.core.process(&self.keys, n);
+        let keys = &self.keys;
+        self.core
+            .process(|c| keys.get(c).and_then(|k| k.get(..n)).unwrap_or(&[]), n);
         if self.mode.is_settled() {
             let weights = self.mode.weights();
             for (ch, band) in self.bands.iter().enumerate() {

@@ -16,7 +16,9 @@ use mixgraph_engine::{
 
 use super::compressor_core::TimeConstant;
 use super::gain_computer::expander_reduction;
-use crate::dsp::envelope::{Ballistics, LEVEL_FLOOR, PEAK_HOLD_MS, SlidingMax, WindowMax, larger};
+use crate::dsp::envelope::{
+    Ballistics, KeySample, LEVEL_FLOOR, PEAK_HOLD_MS, SlidingMax, WindowMax, larger,
+};
 use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude};
 
 /// The `expander` node type.
@@ -133,7 +135,8 @@ impl NodeType for Expander {
             max_reduction: 0.0,
             open: None,
             levels: vec![0.0; max_block],
-            work: vec![0.0; max_block],
+            held: vec![0.0; max_block],
+            reductions: vec![0.0; max_block],
         }))
     }
 }
@@ -146,7 +149,7 @@ fn hold_frames(ms: f64, sample_rate: f64) -> usize {
 /// How far above the threshold (dB) every level of a run must be for the curve to be
 /// skipped: far more than the error of [`crate::dsp::fast_db`], so the shortcut gives
 /// exactly the curve's 0.
-const OPEN_MARGIN_DB: f64 = 1e-4;
+const OPEN_MARGIN_DB: f64 = 1e-3;
 
 /// The parameters of a run of frames (one frame while something ramps).
 #[derive(Debug, Clone, Copy)]
@@ -175,11 +178,13 @@ struct ExpanderProcessor {
     ballistics: Ballistics,
     max_reduction: f64,
     /// `(threshold, level)`: at and above this linear level the curve reduces nothing.
-    open: Option<(f64, f64)>,
-    /// A block of levels, then targets, then reductions, then gains.
-    levels: Vec<f64>,
+    open: Option<(f64, f32)>,
+    /// A block of levels, then of gains.
+    levels: Vec<f32>,
     /// A block of held targets.
-    work: Vec<f64>,
+    held: Vec<f64>,
+    /// A block of reductions in dB.
+    reductions: Vec<f64>,
 }
 
 impl ExpanderProcessor {
@@ -196,7 +201,8 @@ impl ExpanderProcessor {
     fn settings_now(&mut self) -> RunSettings {
         let threshold = self.threshold.value();
         if self.open.is_none_or(|(t, _)| t != threshold) {
-            self.open = Some((threshold, 10f64.powf((threshold + OPEN_MARGIN_DB) / 20.0)));
+            let level = 10f64.powf((threshold + OPEN_MARGIN_DB) / 20.0) as f32;
+            self.open = Some((threshold, level));
         }
         RunSettings {
             threshold,
@@ -226,9 +232,10 @@ impl ExpanderProcessor {
 
     /// Turns the levels of frames `start..end` into gains, with fixed settings.
     fn run(&mut self, start: usize, end: usize, s: &RunSettings) {
-        let (Some(levels), Some(held)) = (
+        let (Some(levels), Some(held), Some(reductions)) = (
             self.levels.get_mut(start..end),
-            self.work.get_mut(start..end),
+            self.held.get_mut(start..end),
+            self.reductions.get_mut(start..end),
         ) else {
             return;
         };
@@ -239,7 +246,7 @@ impl ExpanderProcessor {
             self.hold.push_run(0.0, held.len());
         } else {
             for (h, &l) in held.iter_mut().zip(levels.iter()) {
-                let level = amplitude_to_db(larger(l, LEVEL_FLOOR));
+                let level = f64::from(amplitude_to_db(larger(l, LEVEL_FLOOR as f32)));
                 *h = expander_reduction(level, s.threshold, s.ratio, s.range);
             }
             for h in held.iter_mut() {
@@ -247,17 +254,17 @@ impl ExpanderProcessor {
             }
         }
         // Closing (reduction growing) follows the release, opening the attack.
-        self.ballistics.run(held, levels, s.release, s.attack);
+        self.ballistics.run(held, reductions, s.release, s.attack);
         let mut most: f64 = 0.0;
-        for r in levels.iter() {
-            most = larger(most, *r);
+        for &r in reductions.iter() {
+            most = larger(most, r);
         }
         self.max_reduction = larger(self.max_reduction, most);
         if most == 0.0 {
             levels.fill(1.0);
         } else {
-            for g in levels.iter_mut() {
-                *g = db_to_amplitude(-*g);
+            for (g, &r) in levels.iter_mut().zip(reductions.iter()) {
+                *g = db_to_amplitude((-r) as f32);
             }
         }
     }
@@ -277,8 +284,7 @@ impl ExpanderProcessor {
         levels.fill(0.0);
         for ch in 0..self.channels {
             for (l, &x) in levels.iter_mut().zip(input(ch)) {
-                let x = f64::from(x);
-                *l = larger(*l, if x.is_finite() { x.abs() } else { 0.0 });
+                *l = larger(*l, x.magnitude());
             }
         }
         self.peak_hold.process(levels);
@@ -296,7 +302,7 @@ impl ExpanderProcessor {
             let x = input(ch);
             if let Some(out) = ctx.outputs.channel(0, ch).get_mut(offset..offset + n) {
                 for ((o, &x), &g) in out.iter_mut().zip(x).zip(&self.levels) {
-                    *o = (f64::from(x) * g) as f32;
+                    *o = x * g;
                 }
             }
         }

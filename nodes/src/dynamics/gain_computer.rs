@@ -1,6 +1,30 @@
 //! Static gain curves of dynamics processors, in dB: how much a detected level is turned
 //! down, before any attack or release.
 
+use std::ops::{Add, Div, Mul, Sub};
+
+/// The floating-point types a curve computes in: `f64` for exact work, `f32` for blocks of
+/// levels (four per SSE register).
+pub trait Real:
+    Copy
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + From<f32>
+{
+}
+
+impl Real for f32 {}
+impl Real for f64 {}
+
+/// `a` or `b`, whichever is larger (`b` when unordered).
+#[inline(always)]
+fn larger<F: Real>(a: F, b: F) -> F {
+    if a > b { a } else { b }
+}
+
 /// The static curve of a downward compressor with the quadratic soft knee of Giannoulis,
 /// Massberg and Reiss (JAES 2012), for a level `x` dB:
 ///
@@ -12,44 +36,48 @@
 /// as 0. The divisions are done once, when the curve is built, and
 /// [`CompressorCurve::reduction`] has no branch, so a loop over a block vectorizes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CompressorCurve {
-    threshold: f64,
-    slope: f64,
-    knee: f64,
+pub struct CompressorCurve<F = f64> {
+    threshold: F,
+    slope: F,
+    knee: F,
+    /// `knee / 2`.
+    half_knee: F,
     /// `slope / (2 knee)` (infinite for a hard knee, where it is never used).
-    knee_scale: f64,
-    range: f64,
+    knee_scale: F,
+    range: F,
 }
 
-impl CompressorCurve {
+impl<F: Real> CompressorCurve<F> {
     /// The curve for these settings (`range`: the largest reduction, in dB).
-    pub fn new(threshold: f64, ratio: f64, knee: f64, range: f64) -> CompressorCurve {
-        let slope = 1.0 - 1.0 / ratio.max(1.0);
-        let knee = knee.max(0.0);
+    pub fn new(threshold: F, ratio: F, knee: F, range: F) -> CompressorCurve<F> {
+        let (zero, one, two) = (F::from(0.0), F::from(1.0), F::from(2.0));
+        let slope = one - one / larger(ratio, one);
+        let knee = larger(knee, zero);
         CompressorCurve {
             threshold,
             slope,
             knee,
-            knee_scale: slope / (2.0 * knee),
-            range: range.max(0.0),
+            half_knee: knee / two,
+            knee_scale: slope / (two * knee),
+            range: larger(range, zero),
         }
     }
 
     /// The level (dB) at and below which the curve reduces nothing: the knee's lower edge.
-    pub fn onset_db(&self) -> f64 {
-        self.threshold - self.knee / 2.0
+    pub fn onset_db(&self) -> F {
+        self.threshold - self.half_knee
     }
 
     /// The gain reduction (dB, at least 0) for a level of `x` dB.
     #[inline(always)]
-    pub fn reduction(&self, x: f64) -> f64 {
+    pub fn reduction(&self, x: F) -> F {
         let over = x - self.threshold;
-        let into_knee = over + self.knee / 2.0;
+        let into_knee = over + self.half_knee;
         let in_knee = self.knee_scale * into_knee * into_knee;
         let above = self.slope * over;
-        let r = if 2.0 * over <= -self.knee {
-            0.0
-        } else if 2.0 * over < self.knee {
+        let r = if over <= F::from(0.0) - self.half_knee {
+            F::from(0.0)
+        } else if over < self.half_knee {
             in_knee
         } else {
             above
@@ -115,8 +143,27 @@ mod tests {
     }
 
     #[test]
+    fn the_single_precision_curve_follows_the_double_one() {
+        for (t, r, w) in [(-20.0, 4.0, 10.0), (-40.0, 50.0, 0.0), (-6.0, 1.5, 24.0)] {
+            let exact = CompressorCurve::<f64>::new(t, r, w, UNLIMITED);
+            let single = CompressorCurve::new(t as f32, r as f32, w as f32, UNLIMITED as f32);
+            for i in 0..=2000 {
+                let x = -100.0 + 0.07 * f64::from(i);
+                let got = f64::from(single.reduction(x as f32));
+                assert!(
+                    (got - exact.reduction(x)).abs() < 1e-4,
+                    "{t} {r} {w} at {x}"
+                );
+            }
+        }
+    }
+
+    /// No limit on the reduction.
+    const UNLIMITED: f64 = 1e6;
+
+    #[test]
     fn the_range_limits_the_reduction_and_the_onset_is_the_knee_edge() {
-        let curve = CompressorCurve::new(-20.0, 4.0, 10.0, 6.0);
+        let curve = CompressorCurve::<f64>::new(-20.0, 4.0, 10.0, 6.0);
         assert_eq!(curve.reduction(0.0), 6.0);
         assert!((curve.reduction(-10.0) - 6.0).abs() < 1e-12);
         assert_eq!(curve.onset_db(), -25.0);

@@ -224,7 +224,7 @@ impl MultibandProcessor {
         }
         // 2. Each band's gains, keyed by the band itself.
         for (core, band) in self.cores.iter_mut().zip(&self.bands_audio) {
-            core.process(band, n);
+            core.process(|c| band.get(c).and_then(|b| b.get(..n)).unwrap_or(&[]), n);
         }
         // 3. The bands, each scaled by its gain (or passed when bypassed), summed.
         let settled = self
@@ -279,8 +279,8 @@ impl MultibandProcessor {
 /// One band's share of the output: the band scaled by its gain, crossfaded toward the band
 /// itself by `bypass`, and by `audible` toward silence.
 #[inline(always)]
-fn banded(band: f64, gain: f64, audible: f64, bypass: f64) -> f64 {
-    audible * band * (bypass + (1.0 - bypass) * gain)
+fn banded(band: f64, gain: f32, audible: f64, bypass: f64) -> f64 {
+    audible * band * (bypass + (1.0 - bypass) * f64::from(gain))
 }
 
 impl Processor for MultibandProcessor {
