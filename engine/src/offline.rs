@@ -47,6 +47,9 @@ pub struct RenderRequest {
     pub block: usize,
     /// The session rate; `None` takes the first input's rate (48 kHz without inputs).
     pub sample_rate: Option<u32>,
+    /// Threads that run the schedule: independent branches (stems, strips, buses) share
+    /// them, with output bit-identical to one thread. Default: the machine's cores.
+    pub threads: usize,
 }
 
 impl Default for RenderRequest {
@@ -56,6 +59,7 @@ impl Default for RenderRequest {
             outputs: Vec::new(),
             block: DEFAULT_BLOCK,
             sample_rate: None,
+            threads: crate::compile::available_threads(),
         }
     }
 }
@@ -89,6 +93,13 @@ impl RenderRequest {
     #[must_use]
     pub fn sample_rate(mut self, rate: u32) -> Self {
         self.sample_rate = Some(rate);
+        self
+    }
+
+    /// Sets how many threads run the schedule (at least 1).
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.clamp(1, crate::compile::MAX_THREADS);
         self
     }
 
@@ -134,6 +145,7 @@ pub fn render(
     }
     let mut notices = Vec::new();
     let mut config = CompileConfig::new(f64::from(rate), request.block);
+    config.threads = request.threads;
     let mut inputs = Vec::with_capacity(readers.len());
     for ((name, path), reader) in request.inputs.iter().zip(readers) {
         let input = Input::new(graph, name, path, reader, rate, &mut notices)?;

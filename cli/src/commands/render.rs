@@ -70,6 +70,10 @@ pub struct Args {
     /// Session sample rate (default: the chain's, else the first input's).
     #[arg(long)]
     pub sample_rate: Option<u32>,
+    /// Threads for independent branches (stems, strips, buses); output is the same for any
+    /// count (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
     #[command(flatten)]
     pub script: ScriptFlags,
 }
@@ -92,6 +96,9 @@ pub fn run(args: &Args, json_output: bool) -> Result<()> {
         args.block,
     ))?;
     let mut request = RenderRequest::new().block(args.block);
+    if let Some(threads) = args.threads {
+        request = request.threads(threads);
+    }
     if let Some(rate) = rate {
         request = request.sample_rate(rate);
     }
