@@ -70,9 +70,13 @@ impl SplitMix64 {
     /// two independent uniforms over [0, 2^32), scaled by 2^-32. Mean 0, variance 1/6.
     #[inline]
     pub fn next_tpdf(&mut self) -> f64 {
+        // Each half becomes an f64 by placing it in the mantissa of 2^52 and subtracting 2^52
+        // (exact, and unlike an integer conversion it has a vector form).
+        const TWO_52: u64 = 0x4330_0000_0000_0000;
         let r = self.next_u64();
-        let (a, b) = (r >> 32, r & 0xffff_ffff);
-        (a as i64 - b as i64) as f64 * (1.0 / 4_294_967_296.0)
+        let a = f64::from_bits(TWO_52 | (r >> 32));
+        let b = f64::from_bits(TWO_52 | (r & 0xffff_ffff));
+        (a - b) * (1.0 / 4_294_967_296.0)
     }
 }
 
@@ -84,21 +88,23 @@ struct ChannelState {
 }
 
 impl ChannelState {
-    /// `v` (in LSB) with TPDF dither, rounded.
+    /// `v` (in LSB) with TPDF dither, rounded to a code within `[min, max]`.
     #[inline]
-    fn tpdf(&mut self, v: f64) -> i64 {
-        round_to_int(v + self.rng.next_tpdf())
+    fn tpdf(&mut self, v: f64, min: f64, max: f64) -> i32 {
+        nearest(clip(v + self.rng.next_tpdf(), min, max)).0
     }
 
-    /// `v` (in LSB) with TPDF dither and first-order error feedback, rounded.
+    /// `v` (in LSB) with TPDF dither and first-order error feedback, rounded to a code
+    /// within `[min, max]`.
     #[inline]
-    fn shaped(&mut self, v: f64) -> i64 {
-        let target = v - self.error;
-        let q = round_to_int(target + self.rng.next_tpdf());
-        // Bounded by 1.5 LSB (dither plus rounding), so clipping afterwards cannot make the
-        // feedback run away.
-        self.error = q as f64 - target;
-        q
+    fn shaped(&mut self, v: f64, min: f64, max: f64) -> i32 {
+        // The target is held just outside the range, where it clips all the same: the error
+        // is then the dither plus the rounding, bounded by 1.5 LSB, also while clipping, and
+        // the feedback cannot run away.
+        let target = clip(v - self.error, min - 2.0, max + 2.0);
+        let q = nearest(target + self.rng.next_tpdf()).1;
+        self.error = q - target;
+        nearest(clip(q, min, max)).0
     }
 }
 
@@ -107,8 +113,8 @@ impl ChannelState {
 pub struct Quantizer {
     scale: f64,
     /// The lowest and highest codes.
-    min: i64,
-    max: i64,
+    min: f64,
+    max: f64,
     dither: Dither,
     seed: u64,
     channels: Vec<ChannelState>,
@@ -121,8 +127,8 @@ impl Quantizer {
         let scale = 2f64.powi(bits as i32 - 1);
         let mut q = Quantizer {
             scale,
-            min: -(1i64 << (bits - 1)),
-            max: (1i64 << (bits - 1)) - 1,
+            min: -scale,
+            max: scale - 1.0,
             dither,
             seed,
             channels: Vec::new(),
@@ -159,17 +165,15 @@ impl Quantizer {
         let (scale, min, max) = (self.scale, self.min, self.max);
         let pairs = codes.iter_mut().zip(input);
         match (self.dither, self.channels.get_mut(channel)) {
-            (Dither::None, _) | (_, None) => {
-                round_vectorized(input, codes, scale, min as f64, max as f64);
-            }
+            (Dither::None, _) | (_, None) => round_vectorized(input, codes, scale, min, max),
             (Dither::Tpdf, Some(state)) => {
                 for (c, &x) in pairs {
-                    *c = state.tpdf(scaled(x, scale)).clamp(min, max) as i32;
+                    *c = state.tpdf(scaled(x, scale), min, max);
                 }
             }
             (Dither::TpdfShaped, Some(state)) => {
                 for (c, &x) in pairs {
-                    *c = state.shaped(scaled(x, scale)).clamp(min, max) as i32;
+                    *c = state.shaped(scaled(x, scale), min, max);
                 }
             }
         }
@@ -177,15 +181,16 @@ impl Quantizer {
 
     /// Quantizes one sample of one channel (a channel that does not exist is rounded
     /// without dither). Non-finite input becomes 0. The result is clipped to the range.
+    /// Without dither, halves round away from zero; with dither, the rare sum landing
+    /// exactly on a half rounds to even.
     #[inline]
     pub fn quantize(&mut self, channel: usize, x: f32) -> i32 {
-        let v = scaled(x, self.scale);
-        let q = match (self.dither, self.channels.get_mut(channel)) {
-            (Dither::None, _) | (_, None) => round_to_int(v),
-            (Dither::Tpdf, Some(state)) => state.tpdf(v),
-            (Dither::TpdfShaped, Some(state)) => state.shaped(v),
-        };
-        q.clamp(self.min, self.max) as i32
+        let (v, min, max) = (scaled(x, self.scale), self.min, self.max);
+        match (self.dither, self.channels.get_mut(channel)) {
+            (Dither::None, _) | (_, None) => round(v).clamp(min, max) as i32,
+            (Dither::Tpdf, Some(state)) => state.tpdf(v, min, max),
+            (Dither::TpdfShaped, Some(state)) => state.shaped(v, min, max),
+        }
     }
 }
 
@@ -199,13 +204,28 @@ fn scaled(x: f32, scale: f64) -> f64 {
     }
 }
 
-/// Rounds half away from zero, like [`f64::round`], to an integer, in two instructions:
-/// `f64::round` is a library call on baseline x86_64, and quantization runs once per sample
-/// written.
+/// `v` held within `[min, max]`, with comparisons the compiler maps to single instructions.
 #[inline]
-fn round_to_int(v: f64) -> i64 {
+fn clip(v: f64, min: f64, max: f64) -> f64 {
+    let v = if v < min { min } else { v };
+    if v > max { max } else { v }
+}
+
+/// The integer nearest to `v` (ties to even), for magnitudes below 2^31: as an `i32` and as
+/// an `f64`, by adding [`ROUNDING_BIAS`]; no saturating conversion, no branch.
+#[inline]
+fn nearest(v: f64) -> (i32, f64) {
+    let biased = v + ROUNDING_BIAS;
+    (biased.to_bits() as i32, biased - ROUNDING_BIAS)
+}
+
+/// Rounds half away from zero, like [`f64::round`], for the range of any sample code, in
+/// two instructions: `f64::round` is a library call on baseline x86_64, and quantization
+/// runs once per sample written.
+#[inline]
+fn round(v: f64) -> f64 {
     // `as i64` truncates toward zero and saturates; codes never come near its limits.
-    (v + 0.5f64.copysign(v)) as i64
+    (v + 0.5f64.copysign(v)) as i64 as f64
 }
 
 /// 1.5 * 2^52: adding it to an f64 of magnitude below 2^51 rounds it to an integer (to even
@@ -230,11 +250,8 @@ const TIE_BREAK: f64 = 1.0 / 67_108_864.0;
 fn round_vectorized(input: &[f32], codes: &mut [i32], scale: f64, min: f64, max: f64) {
     for (c, &x) in codes.iter_mut().zip(input) {
         let x = if x.is_finite() { x } else { 0.0 };
-        let v = f64::from(x) * scale;
-        let v = if v < min { min } else { v };
-        let v = if v > max { max } else { v };
-        let biased = v + TIE_BREAK.copysign(v) + ROUNDING_BIAS;
-        *c = biased.to_bits() as i32;
+        let v = clip(f64::from(x) * scale, min, max);
+        *c = nearest(v + TIE_BREAK.copysign(v)).0;
     }
 }
 
@@ -331,14 +348,20 @@ mod tests {
     }
 
     #[test]
-    fn fast_round_matches_the_standard_rounding() {
+    fn the_fast_roundings_match_the_standard_ones() {
         for i in -40_000..40_000 {
             let v = f64::from(i) * 0.25 + 0.001 * f64::from(i % 7);
-            assert_eq!(round_to_int(v) as f64, v.round(), "{v}");
+            assert_eq!(round(v), v.round(), "{v}");
+            assert_eq!(
+                nearest(v),
+                (v.round_ties_even() as i32, v.round_ties_even())
+            );
         }
-        assert_eq!(round_to_int(2.5), 3);
-        assert_eq!(round_to_int(-2.5), -3);
-        assert_eq!(round_to_int(8_388_607.49), 8_388_607);
+        assert_eq!(round(2.5), 3.0);
+        assert_eq!(round(-2.5), -3.0);
+        assert_eq!(round(8_388_607.49), 8_388_607.0);
+        assert_eq!(nearest(-2_147_483_648.0).0, i32::MIN);
+        assert_eq!(nearest(2_147_483_647.0).0, i32::MAX);
     }
 
     /// Errors (output minus input, in LSB) of a quantized signal.
@@ -370,6 +393,13 @@ mod tests {
         let mut rng = SplitMix64::new(1);
         let n = 400_000;
         let d: Vec<f64> = (0..n).map(|_| rng.next_tpdf()).collect();
+        // Each value is the difference of the halves of one draw, over 2^32.
+        let mut draws = SplitMix64::new(1);
+        for &v in &d[..1000] {
+            let r = draws.next_u64();
+            let halves = (r >> 32) as i64 - (r & 0xffff_ffff) as i64;
+            assert_eq!(v, halves as f64 / 4_294_967_296.0);
+        }
         let mean = d.iter().sum::<f64>() / n as f64;
         // Standard error of the mean: sqrt(1/6 / n) = 0.00065.
         assert!(mean.abs() < 0.003, "mean {mean}");
@@ -512,6 +542,15 @@ mod tests {
             q.quantize(0, f32::NAN).abs() <= 2,
             "NaN is quantized as silence"
         );
+        // Even the largest float clips without upsetting the feedback.
+        for x in [f32::MAX, f32::MIN, 1e30, -1e30] {
+            assert_eq!(q.quantize(1, x), if x > 0.0 { 32767 } else { -32768 });
+        }
+        for n in 0..100 {
+            let x = 0.001 * (n as f32 * 0.1).sin();
+            let v = q.quantize(1, x);
+            assert!((f64::from(v) - f64::from(x) * 32768.0).abs() <= 3.0);
+        }
     }
 
     #[test]
