@@ -2,7 +2,7 @@
 //!
 //! The filter is the bilinear transform of the analog high-pass s / (s + ωc), prewarped so it
 //! is exactly −3.01 dB at `frequency`: with K = tan(π·fc/fs),
-//! y[n] = (x[n] − x[n−1]) / (1 + K) + (1 − K)/(1 + K)·y[n−1]. Its magnitude at f is
+//! `y[n] = (x[n] − x[n−1]) / (1 + K) + (1 − K)/(1 + K)·y[n−1]`. Its magnitude at f is
 //! t / √(t² + K²) with t = tan(π·f/fs): zero at DC, unity at Nyquist, 6 dB per octave below fc.
 //! It runs on the filters' cascade processor (one section, channels in pairs, the corner
 //! smoothed frame by frame). The decay of a removed offset after the input ends is not
