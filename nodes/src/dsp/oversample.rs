@@ -80,6 +80,14 @@ impl OversamplingFilter {
         self.taps_per_phase / 2
     }
 
+    /// The taps of interpolation branch `p` (`taps_per_phase + 1` of them, each branch
+    /// with unity DC gain; empty when `p >= factor`): interpolated output `p` after input
+    /// `n` is `sum_j branch(p)[j] * x[n - j]`.
+    pub fn branch(&self, p: usize) -> &[f64] {
+        let stride = self.taps_per_phase + 1;
+        self.phases.get(p * stride..(p + 1) * stride).unwrap_or(&[])
+    }
+
     /// The prototype low-pass at the oversampled rate (unity DC gain).
     pub fn prototype(&self) -> &[f64] {
         &self.prototype
@@ -185,9 +193,86 @@ impl History {
     }
 }
 
+/// Independent partial sums in [`dot`]: enough to hide the latency of each addition (the
+/// sum does not wait on the previous one) and to fill two-wide SSE2 registers.
+const DOT_LANES: usize = 8;
+
+/// `sum a[k] b[k]` over the shorter length, in [`DOT_LANES`] partial sums.
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut sums = [0.0f64; DOT_LANES];
+    let (mut a, mut b) = (a.chunks_exact(DOT_LANES), b.chunks_exact(DOT_LANES));
+    for (x, y) in (&mut a).zip(&mut b) {
+        for ((s, x), y) in sums.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    let mut tail = 0.0;
+    let (ra, rb) = (a.remainder(), b.remainder());
+    // Whichever input ran out first, the other's chunk iterator stopped at the same count.
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    pairwise(sums) + tail
+}
+
+/// The sum of eight values as a balanced tree.
+#[inline]
+fn pairwise(s: [f64; DOT_LANES]) -> f64 {
+    ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+}
+
+/// The interpolation taps stored tap-major (`bank[j * factor + p]` is tap `j` of branch `p`),
+/// so one input sample times one row updates every branch at once: the branches form a
+/// vector.
+fn tap_major(filter: &OversamplingFilter) -> Vec<f64> {
+    let taps = filter.taps_per_phase + 1;
+    let mut bank = vec![0.0; taps * filter.factor];
+    for p in 0..filter.factor {
+        for (j, &h) in filter.branch(p).iter().enumerate() {
+            if let Some(slot) = bank.get_mut(j * filter.factor + p) {
+                *slot = h;
+            }
+        }
+    }
+    bank
+}
+
+/// Every branch's output for the samples `recent` (newest first) from a tap-major `bank`
+/// of `F` branches: `F` sums, each split into two halves (even and odd taps) so neither
+/// waits long on its own additions.
+#[inline(always)]
+fn interpolate<const F: usize>(bank: &[f64], recent: &[f64], out: &mut [f64]) {
+    let mut even = [0.0f64; F];
+    let mut odd = [0.0f64; F];
+    let mut rows = bank.chunks_exact(2 * F);
+    let mut samples = recent.chunks_exact(2);
+    for (rows, x) in (&mut rows).zip(&mut samples) {
+        let (Some(r0), Some(r1), [x0, x1]) = (
+            rows.get(..F).and_then(|r| <&[f64; F]>::try_from(r).ok()),
+            rows.get(F..).and_then(|r| <&[f64; F]>::try_from(r).ok()),
+            x,
+        ) else {
+            continue;
+        };
+        for ((e, o), (a, b)) in even.iter_mut().zip(odd.iter_mut()).zip(r0.iter().zip(r1)) {
+            *e += a * x0;
+            *o += b * x1;
+        }
+    }
+    // An odd tap count leaves one row and one sample.
+    let last_row = rows
+        .remainder()
+        .get(..F)
+        .and_then(|r| <&[f64; F]>::try_from(r).ok());
+    if let (Some(row), Some(&x)) = (last_row, samples.remainder().first()) {
+        for (e, a) in even.iter_mut().zip(row) {
+            *e += a * x;
+        }
+    }
+    for ((o, e), d) in out.iter_mut().zip(even).zip(odd) {
+        *o = e + d;
+    }
 }
 
 /// One channel of polyphase interpolation: each input sample yields `factor` output
@@ -196,6 +281,8 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Interpolator {
     filter: OversamplingFilter,
+    /// The taps, tap-major (see [`tap_major`]).
+    bank: Vec<f64>,
     history: History,
 }
 
@@ -204,6 +291,7 @@ impl Interpolator {
     pub fn new(filter: &OversamplingFilter) -> Interpolator {
         Interpolator {
             history: History::new(filter.taps_per_phase + 1),
+            bank: tap_major(filter),
             filter: filter.clone(),
         }
     }
@@ -214,9 +302,16 @@ impl Interpolator {
     pub fn process(&mut self, x: f64, out: &mut [f64]) {
         self.history.push(x);
         let recent = self.history.newest_first();
-        let stride = self.filter.taps_per_phase + 1;
-        for (o, branch) in out.iter_mut().zip(self.filter.phases.chunks_exact(stride)) {
-            *o = dot(branch, recent);
+        match self.filter.factor {
+            2 => interpolate::<2>(&self.bank, recent, out),
+            4 => interpolate::<4>(&self.bank, recent, out),
+            8 => interpolate::<8>(&self.bank, recent, out),
+            _ => {
+                let stride = self.filter.taps_per_phase + 1;
+                for (o, branch) in out.iter_mut().zip(self.filter.phases.chunks_exact(stride)) {
+                    *o = dot(branch, recent);
+                }
+            }
         }
     }
 
@@ -348,6 +443,45 @@ mod tests {
                 "stopband {fr}: {} dB",
                 db(f.magnitude(fr))
             );
+        }
+    }
+
+    #[test]
+    fn interpolation_equals_the_direct_convolution_of_the_zero_stuffed_input() {
+        // Upsampling by definition: put factor - 1 zeros after every sample and convolve with
+        // the prototype; output p after input n is that signal at high-rate time
+        // factor * n + p. Only taps k = p (mod factor) meet a non-zero sample there; the
+        // design scales those by 1 / (their sum), so each branch passes DC at unity.
+        let x: Vec<f64> = (0..300)
+            .map(|n| ((n * 7919 % 211) as f64 - 105.0) / 105.0)
+            .collect();
+        for (factor, taps) in [(2, 16), (3, 10), (4, 32), (8, 48)] {
+            let f = OversamplingFilter::design(factor, taps, 80.0);
+            let h = f.prototype();
+            let mut stuffed = vec![0.0; x.len() * factor];
+            for (n, &v) in x.iter().enumerate() {
+                stuffed[n * factor] = v;
+            }
+            let branch_sum = |p: usize| -> f64 { h.iter().skip(p).step_by(factor).sum() };
+            let direct = |t: usize, p: usize| -> f64 {
+                let sum: f64 = (0..h.len())
+                    .filter(|&k| k <= t)
+                    .map(|k| h[k] * stuffed[t - k])
+                    .sum();
+                sum / branch_sum(p)
+            };
+            let mut up = Interpolator::new(&f);
+            let mut out = vec![0.0; factor];
+            for (n, &v) in x.iter().enumerate() {
+                up.process(v, &mut out);
+                for (p, &o) in out.iter().enumerate() {
+                    let want = direct(factor * n + p, p);
+                    assert!(
+                        (o - want).abs() < 1e-12,
+                        "factor {factor}, n {n}, p {p}: {o} vs {want}"
+                    );
+                }
+            }
         }
     }
 
