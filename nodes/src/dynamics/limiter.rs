@@ -1024,6 +1024,39 @@ mod tests {
         assert!(ebur128_true_peak_db(&before, fs) <= -1.0);
     }
 
+    #[test]
+    fn non_finite_and_huge_input_samples_give_finite_output_under_the_ceiling() {
+        let fs = 48_000.0;
+        let mut x = testkit::noise(4, 2, 4_000);
+        x[0][1000] = f32::NAN;
+        x[1][1500] = f32::INFINITY;
+        x[0][2000] = f32::NEG_INFINITY;
+        x[1][3500] = 3e38;
+        x[0][3600] = -3e38;
+        let out = testkit::render(
+            Limiter,
+            &[num("input_gain", 24.0), num("ceiling", -1.0)],
+            &[x],
+            fs,
+            256,
+        );
+        let ceiling = 10f32.powf(-1.0 / 20.0);
+        for channel in &out[0] {
+            assert!(
+                channel.iter().all(|y| y.is_finite() && y.abs() <= ceiling),
+                "{:?}",
+                channel
+                    .iter()
+                    .find(|y| !(y.is_finite() && y.abs() <= ceiling))
+            );
+        }
+        // Non-finite samples read as silence: the noise after them comes through, limited
+        // (the huge finite ones hold the gain hundreds of dB down for the release time).
+        let after = &out[0][0][2_500..3_400];
+        let loudest = after.iter().fold(0.0f32, |m, y| m.max(y.abs()));
+        assert!(loudest > 0.5 * ceiling, "{loudest}");
+    }
+
     /// The limiter with the safety stage's shortcuts off: it measures every frame.
     struct MeasureEverywhere;
 
