@@ -248,10 +248,10 @@ impl WindowMax {
 
     /// The suffix maxima of the previous segment, which serve the current one.
     fn suffix_of_previous(&mut self) {
-        let mut max = 0.0;
-        for (suffix, &v) in self.suffix.iter_mut().zip(&self.previous).rev() {
-            max = larger(max, v);
-            *suffix = max;
+        let window = self.previous.len();
+        if let Some(suffix) = self.suffix.get_mut(..window) {
+            suffix.copy_from_slice(&self.previous);
+            running_max_from_the_end(suffix);
         }
     }
 
@@ -300,6 +300,45 @@ fn running_max(start: f32, values: &mut [f32]) -> f32 {
     max
 }
 
+/// Replaces each of `values` (non-negative) by the largest of it and the values after it,
+/// four at a time like [`running_max`].
+#[inline(always)]
+fn running_max_from_the_end(values: &mut [f32]) {
+    let mut max = 0.0;
+    let mut groups = values.rchunks_exact_mut(4);
+    for g in groups.by_ref() {
+        let m2 = larger(g[3], g[2]);
+        let m1 = larger(m2, g[1]);
+        let m0 = larger(m1, g[0]);
+        g[3] = larger(max, g[3]);
+        g[2] = larger(max, m2);
+        g[1] = larger(max, m1);
+        g[0] = larger(max, m0);
+        max = g[0];
+    }
+    for v in groups.into_remainder().iter_mut().rev() {
+        max = larger(max, *v);
+        *v = max;
+    }
+}
+
+/// The largest of `values` and 0, with four running maxima so the comparisons do not wait
+/// for one another (and vectorize).
+pub fn largest(values: &[f64]) -> f64 {
+    let mut most = [0.0f64; 4];
+    let mut groups = values.chunks_exact(4);
+    for g in groups.by_ref() {
+        for (m, &v) in most.iter_mut().zip(g) {
+            *m = larger(*m, v);
+        }
+    }
+    let mut m = larger(larger(most[0], most[1]), larger(most[2], most[3]));
+    for &v in groups.remainder() {
+        m = larger(m, v);
+    }
+    m
+}
+
 /// `a` or `b`, whichever is larger (`b` when they are unordered): one `max` instruction,
 /// unlike [`f64::max`], which also sorts out NaN.
 #[inline(always)]
@@ -345,82 +384,124 @@ pub struct Wanted {
     pub powers: bool,
 }
 
-/// The one-pole mean square `m = a m + (1 - a) x^2` of one signal, taken four frames at a
-/// time: within each group of four frames (counted from reset), frame `j` (0 to 3) gets
-/// `a^(j+1) m0 + p_j`, where `m0` is the mean square before the group and `p_j` the part
-/// the group's own frames add (`p_j = a p_(j-1) + (1 - a) x_j^2`). The recursion carried from
-/// group to group is then one multiply and one add per four frames, so a run of groups
-/// is not held up by it, and the result is the same whichever way the frames arrive.
+/// Frames per group of [`MeanSquare`]'s recursion (a divisor of [`FLUSH_PERIOD`]; eight,
+/// the number [`group_sum`] adds up).
+const GROUP: usize = 8;
+const _: () = assert!(GROUP == 8 && FLUSH_PERIOD % GROUP == 0);
+
+/// The one-pole mean square `m = a m + (1 - a) x^2` of one signal, taken [`GROUP`] frames
+/// at a time. Within each group (counted from reset), with `m0` the mean square before it
+/// and `q_i = (1 - a) x_i^2`, frame `j` reads `a^(j+1) m0 + p_j` (`p_j = a p_(j-1) + q_j`),
+/// and the group leaves `a^GROUP m0 + s` behind, its sum `s` of `a^(GROUP-1-i) q_i` taken
+/// as a tree (see [`group_sum`]). The recursion carried from group to group is one multiply
+/// and one add per group, and nothing in a group waits long for anything else; the result
+/// is the same whichever way the frames arrive.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct MeanSquare {
     /// The mean square before the current group.
     anchor: f64,
-    /// What the current group's frames so far add.
+    /// `p_j` of the frames of the current group so far.
     partial: f64,
+    /// The `q_i` of the current group so far.
+    pending: [f64; GROUP],
 }
 
-/// The constants of [`MeanSquare`]: `[a, a^2, a^3, a^4]` and `1 - a`.
+/// The constants of [`MeanSquare`]: `a^1` to `a^GROUP`, and `1 - a`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct MeanSquareCoefficients {
-    powers: [f64; 4],
+    powers: [f64; GROUP],
     gain: f64,
 }
 
 impl MeanSquareCoefficients {
     fn new(a: f64) -> MeanSquareCoefficients {
+        let mut powers = [a; GROUP];
+        for j in 1..GROUP {
+            powers[j] = powers[j - 1] * a;
+        }
         MeanSquareCoefficients {
-            powers: [a, a * a, a * a * a, a * a * a * a],
+            powers,
             gain: 1.0 - a,
         }
     }
 }
 
+/// `sum of a^(GROUP-1-i) q_i` over a group, pairwise: three levels of one multiply and one
+/// add, rather than a chain of seven.
+#[inline(always)]
+fn group_sum(q: &[f64; GROUP], powers: &[f64; GROUP]) -> f64 {
+    let [a, a2, _, a4, ..] = *powers;
+    let pairs = [
+        a * q[0] + q[1],
+        a * q[2] + q[3],
+        a * q[4] + q[5],
+        a * q[6] + q[7],
+    ];
+    let halves = [a2 * pairs[0] + pairs[1], a2 * pairs[2] + pairs[3]];
+    a4 * halves[0] + halves[1]
+}
+
 impl MeanSquare {
-    /// Reads `x` from position `phase` (0 to 3) of a group on; writes each frame's mean
-    /// square to `out` when given (as many frames as `x` holds).
+    /// Reads `x` from position `phase` of a group on; writes each frame's mean square to
+    /// `out` when given (as many frames as `x` holds).
     fn run(
         &mut self,
         x: &[f32],
-        mut out: Option<&mut [f32]>,
+        out: Option<&mut [f32]>,
         phase: usize,
         k: &MeanSquareCoefficients,
     ) {
-        let [a, a2, a3, a4] = k.powers;
+        match out {
+            Some(out) => self.run_storing::<true>(x, out, phase, k),
+            None => self.run_storing::<false>(x, &mut [], phase, k),
+        }
+    }
+
+    /// [`Self::run`], writing to `out` if `STORE`.
+    #[inline(always)]
+    fn run_storing<const STORE: bool>(
+        &mut self,
+        x: &[f32],
+        out: &mut [f32],
+        phase: usize,
+        k: &MeanSquareCoefficients,
+    ) {
+        let a = k.powers[0];
         let b = k.gain;
         let square = |v: f32| b * (f64::from(v) * f64::from(v));
-        let n = x.len();
-        // Frame by frame up to the next group boundary and after the last whole group.
-        let head = ((4 - phase) % 4).min(n);
-        let body_end = head + (n - head) / 4 * 4;
-        let mut store = |i: usize, y: f64| {
-            if let Some(o) = out.as_deref_mut().and_then(|o| o.get_mut(i)) {
-                *o = y as f32;
-            }
+        let n = if STORE {
+            x.len().min(out.len())
+        } else {
+            x.len()
         };
-        for (i, &v) in x[..head].iter().enumerate() {
-            store(i, self.step(square(v), phase + i, k));
+        // Frame by frame up to the next group boundary and after the last whole group.
+        let head = ((GROUP - phase % GROUP) % GROUP).min(n);
+        let body_end = head + (n - head) / GROUP * GROUP;
+        for i in 0..head {
+            let y = self.step(square(x[i]), phase + i, k);
+            if STORE {
+                out[i] = y as f32;
+            }
         }
         let mut anchor = self.anchor;
-        for (g, group) in x[head..body_end].chunks_exact(4).enumerate() {
-            let q = [
-                square(group[0]),
-                square(group[1]),
-                square(group[2]),
-                square(group[3]),
-            ];
-            let p2 = a * q[0] + q[1];
-            let p3 = a * p2 + q[2];
-            let p4 = a * p3 + q[3];
-            let at = head + 4 * g;
-            store(at, a * anchor + q[0]);
-            store(at + 1, a2 * anchor + p2);
-            store(at + 2, a3 * anchor + p3);
-            anchor = a4 * anchor + p4;
-            store(at + 3, anchor);
+        for (g, group) in x[head..body_end].chunks_exact(GROUP).enumerate() {
+            let q: [f64; GROUP] = std::array::from_fn(|i| square(group[i]));
+            if STORE {
+                // `a * 0 + q` is exactly `q`, as `step` takes a group's first frame.
+                let mut partial = 0.0;
+                for (j, &q) in q.iter().enumerate() {
+                    partial = a * partial + q;
+                    out[head + g * GROUP + j] = (k.powers[j] * anchor + partial) as f32;
+                }
+            }
+            anchor = k.powers[GROUP - 1] * anchor + group_sum(&q, &k.powers);
         }
         self.anchor = anchor;
-        for (i, &v) in x[body_end..].iter().enumerate() {
-            store(body_end + i, self.step(square(v), i, k));
+        for i in body_end..n {
+            let y = self.step(square(x[i]), i - body_end, k);
+            if STORE {
+                out[i] = y as f32;
+            }
         }
     }
 
@@ -428,11 +509,12 @@ impl MeanSquare {
     /// square. The same operations, in the same order, as a whole group in [`Self::run`].
     #[inline(always)]
     fn step(&mut self, q: f64, j: usize, k: &MeanSquareCoefficients) -> f64 {
-        // `a * 0 + q` is exactly `q`, as the first frame of a whole group takes it.
+        let j = j % GROUP;
         self.partial = k.powers[0] * self.partial + q;
-        let y = k.powers[j & 3] * self.anchor + self.partial;
-        if j == 3 {
-            self.anchor = y;
+        self.pending[j] = q;
+        let y = k.powers[j] * self.anchor + self.partial;
+        if j == GROUP - 1 {
+            self.anchor = k.powers[GROUP - 1] * self.anchor + group_sum(&self.pending, &k.powers);
             self.partial = 0.0;
         }
         y
@@ -562,7 +644,7 @@ impl LevelDetector {
                     .and_then(|p| p.get_mut(c * stride..(c + 1) * stride))
                     .and_then(|p| p.get_mut(frames.clone()));
                 if let Some(x) = x.get(frames.clone()) {
-                    state.run(x, out, self.since_flush % 4, &self.coefficients);
+                    state.run(x, out, self.since_flush % GROUP, &self.coefficients);
                 }
             }
             self.since_flush += run;
@@ -862,6 +944,18 @@ mod tests {
                 assert_eq!(got, want, "window {window}, block {block}");
             }
         }
+    }
+
+    #[test]
+    fn largest_is_the_maximum_and_at_least_zero() {
+        for len in [0, 1, 3, 4, 5, 17] {
+            let v: Vec<f64> = (0..len)
+                .map(|n: usize| ((n * 37) % 11) as f64 - 3.0)
+                .collect();
+            let want = v.iter().fold(0.0, |m: f64, &x| m.max(x));
+            assert_eq!(largest(&v), want, "{v:?}");
+        }
+        assert_eq!(largest(&[-1.0, -2.0]), 0.0);
     }
 
     #[test]

@@ -35,7 +35,8 @@ use mixgraph_engine::Smoothed;
 use super::gain_computer::CompressorCurve;
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
 use crate::dsp::envelope::{
-    Ballistics, KeySample, LEVEL_FLOOR, LevelDetector, Wanted, larger, one_pole_coefficient,
+    Ballistics, KeySample, LEVEL_FLOOR, LevelDetector, Wanted, larger, largest,
+    one_pole_coefficient,
 };
 use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude, power_to_db};
 
@@ -545,10 +546,7 @@ impl CompressorCore {
                 break;
             }
             let (out, reductions) = (&mut gains[start..end], &reductions[..n]);
-            let mut most: f64 = 0.0;
-            for &r in reductions {
-                most = larger(most, r);
-            }
+            let most = largest(reductions);
             self.max_reduction = larger(self.max_reduction, most);
             if most == 0.0 {
                 out.fill(db_to_amplitude(s.makeup as f32));

@@ -17,7 +17,7 @@ use mixgraph_engine::{
 use super::compressor_core::TimeConstant;
 use super::gain_computer::expander_reduction;
 use crate::dsp::envelope::{
-    Ballistics, KeySample, LEVEL_FLOOR, PEAK_HOLD_MS, SlidingMax, WindowMax, larger,
+    Ballistics, KeySample, LEVEL_FLOOR, PEAK_HOLD_MS, SlidingMax, WindowMax, larger, largest,
 };
 use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude};
 
@@ -255,10 +255,7 @@ impl ExpanderProcessor {
         }
         // Closing (reduction growing) follows the release, opening the attack.
         self.ballistics.run(held, reductions, s.release, s.attack);
-        let mut most: f64 = 0.0;
-        for &r in reductions.iter() {
-            most = larger(most, r);
-        }
+        let most = largest(reductions);
         self.max_reduction = larger(self.max_reduction, most);
         if most == 0.0 {
             levels.fill(1.0);
