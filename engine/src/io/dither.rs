@@ -98,12 +98,17 @@ impl ChannelState {
     /// within `[min, max]`.
     #[inline]
     fn shaped(&mut self, v: f64, min: f64, max: f64) -> i32 {
-        // The target is held just outside the range, where it clips all the same: the error
-        // is then the dither plus the rounding, bounded by 1.5 LSB, also while clipping, and
-        // the feedback cannot run away.
-        let target = clip(v - self.error, min - 2.0, max + 2.0);
-        let q = nearest(target + self.rng.next_tpdf()).1;
-        self.error = q - target;
+        // The sample is held just outside the range, where it clips all the same; the error
+        // fed back (output minus target) is the dither plus the rounding, within 1.5 LSB, so
+        // the target stays near the range, also while clipping, and the feedback cannot run
+        // away. Everything but the error is computed off the feedback path, which is then
+        // five additions long.
+        let dither = self.rng.next_tpdf();
+        let dithered = clip(v, min - 2.0, max + 2.0) + dither;
+        let w = dithered - self.error;
+        let q = nearest(w).1;
+        // The target is `w - dither`.
+        self.error = q - w + dither;
         nearest(clip(q, min, max)).0
     }
 }
