@@ -746,7 +746,7 @@ impl Ballistics {
         self.since_flush += frames;
         if self.since_flush >= FLUSH_PERIOD {
             self.since_flush %= FLUSH_PERIOD;
-            if !(self.state.abs() > BALLISTICS_FLOOR_DB) || !self.state.is_finite() {
+            if self.state.abs() <= BALLISTICS_FLOOR_DB || !self.state.is_finite() {
                 self.state = 0.0;
             }
         }
@@ -783,7 +783,8 @@ fn follow<T: Copy + Into<f64>>(
             out[f] = state;
             f += 1;
         }
-        while f < n && !(targets[f].into() > state) {
+        // Not rising, NaN included (it falls, as the stretch above leaves it).
+        while f < n && targets[f].into().partial_cmp(&state) != Some(std::cmp::Ordering::Greater) {
             state = fall * state + fall_keep * targets[f].into();
             out[f] = state;
             f += 1;
@@ -1127,8 +1128,8 @@ mod tests {
         for block in [1, 37, 500] {
             let (peaks, _, loudest) = detect(&x, block, want);
             for n in 0..6000 {
-                for c in 0..3 {
-                    if let Some(p) = peaks[c][n] {
+                for (c, channel) in peaks.iter().enumerate() {
+                    if let Some(p) = channel[n] {
                         assert_eq!(p, held(c, n), "block {block}: channel {c}, frame {n}");
                     }
                 }
