@@ -75,79 +75,41 @@ impl KWeighting {
         energies.clear();
         energies.resize(frames, 0.0);
         let samples = |c: usize| block.get(c).and_then(|x| x.get(..frames)).unwrap_or(&[]);
-        let sections = &self.sections;
-        // Two channels at a time: their recursions overlap.
+        let [s0, s1] = &self.sections;
+        // Two channels at a time; the memories are copied into locals so that they stay in
+        // registers (they could alias `energies` otherwise).
         let mut pairs = self.channels.chunks_exact_mut(2);
         for pair in &mut pairs {
             let [c0, c1] = pair else {
                 continue;
             };
-            let (x0, x1) = (samples(c0.index), samples(c1.index));
-            if all_finite(x0) && all_finite(x1) {
-                filter_pair(sections, c0, c1, x0, x1, energies, f64::from);
-            } else {
-                filter_pair(sections, c0, c1, x0, x1, energies, finite);
+            let (w0, w1) = (c0.weight, c1.weight);
+            let ([mut a0, mut a1], [mut b0, mut b1]) = (c0.memories, c1.memories);
+            for ((e, &x0), &x1) in energies
+                .iter_mut()
+                .zip(samples(c0.index))
+                .zip(samples(c1.index))
+            {
+                let y0 = step(s1, &mut a1, step(s0, &mut a0, finite(x0)));
+                let y1 = step(s1, &mut b1, step(s0, &mut b0, finite(x1)));
+                *e += w0 * y0 * y0 + w1 * y1 * y1;
             }
+            c0.memories = [a0, a1];
+            c1.memories = [b0, b1];
         }
         for c in pairs.into_remainder() {
-            let x = samples(c.index);
-            if all_finite(x) {
-                filter_one(sections, c, x, energies, f64::from);
-            } else {
-                filter_one(sections, c, x, energies, finite);
+            let w = c.weight;
+            let [mut m0, mut m1] = c.memories;
+            for (e, &x) in energies.iter_mut().zip(samples(c.index)) {
+                let y = step(s1, &mut m1, step(s0, &mut m0, finite(x)));
+                *e += w * y * y;
             }
+            c.memories = [m0, m1];
         }
         for c in &mut self.channels {
             c.memories.iter_mut().for_each(Memories::flush);
         }
     }
-}
-
-/// Adds the weighted K-weighted energies of two channels to `energies`, their samples
-/// converted by `convert`. The memories are copied into locals so that they stay in
-/// registers (they could alias `energies` otherwise).
-#[inline(always)]
-fn filter_pair(
-    [s0, s1]: &[Biquad; 2],
-    c0: &mut Channel,
-    c1: &mut Channel,
-    x0: &[f32],
-    x1: &[f32],
-    energies: &mut [f64],
-    convert: impl Fn(f32) -> f64,
-) {
-    let (w0, w1) = (c0.weight, c1.weight);
-    let ([mut a0, mut a1], [mut b0, mut b1]) = (c0.memories, c1.memories);
-    for ((e, &x0), &x1) in energies.iter_mut().zip(x0).zip(x1) {
-        let y0 = step(s1, &mut a1, step(s0, &mut a0, convert(x0)));
-        let y1 = step(s1, &mut b1, step(s0, &mut b0, convert(x1)));
-        *e += w0 * y0 * y0 + w1 * y1 * y1;
-    }
-    c0.memories = [a0, a1];
-    c1.memories = [b0, b1];
-}
-
-/// Adds the weighted K-weighted energies of one channel to `energies`.
-#[inline(always)]
-fn filter_one(
-    [s0, s1]: &[Biquad; 2],
-    c: &mut Channel,
-    x: &[f32],
-    energies: &mut [f64],
-    convert: impl Fn(f32) -> f64,
-) {
-    let w = c.weight;
-    let [mut m0, mut m1] = c.memories;
-    for (e, &x) in energies.iter_mut().zip(x) {
-        let y = step(s1, &mut m1, step(s0, &mut m0, convert(x)));
-        *e += w * y * y;
-    }
-    c.memories = [m0, m1];
-}
-
-/// Whether every sample is finite (checked without branching, so it vectorizes).
-fn all_finite(x: &[f32]) -> bool {
-    x.iter().fold(true, |ok, v| ok & v.is_finite())
 }
 
 /// One sample through one section.

@@ -52,7 +52,7 @@ pub(crate) struct LoudnessMeter {
     /// Frames already fed into the current sub-block.
     filled: usize,
     /// Sum of the K-weighted energies of the current sub-block's frames.
-    block_sum: FrameSum,
+    block_sum: f64,
     /// Highest true peak (linear, over channels) of the current sub-block.
     block_peak: f64,
     /// Highest true peak of each channel so far (linear).
@@ -89,7 +89,7 @@ impl LoudnessMeter {
             true_peak: TruePeakMeter::new(sample_rate, channels),
             block_frames: (sample_rate as usize + 5) / 10,
             filled: 0,
-            block_sum: FrameSum::default(),
+            block_sum: 0.0,
             block_peak: 0.0,
             channel_peaks: vec![0.0; channels],
             recent: [0.0; SHORT_TERM_BLOCKS],
@@ -122,7 +122,11 @@ impl LoudnessMeter {
             }
             let part = parts.get(..channels).unwrap_or_default();
             self.weighting.energies(part, &mut self.frame_energies);
-            self.block_sum.add(self.filled, &self.frame_energies);
+            // Frame after frame, so that the sum does not depend on how blocks are cut.
+            self.block_sum = self
+                .frame_energies
+                .iter()
+                .fold(self.block_sum, |s, e| s + e);
             self.true_peak.scan(part, &mut self.part_peaks);
             for (peak, &part_peak) in self.channel_peaks.iter_mut().zip(&self.part_peaks) {
                 *peak = peak.max(part_peak);
@@ -138,7 +142,7 @@ impl LoudnessMeter {
 
     /// Records the readings at the end of a complete sub-block.
     fn close_block(&mut self) {
-        let energy = self.block_sum.total() / self.block_frames as f64;
+        let energy = self.block_sum / self.block_frames as f64;
         if let Some(slot) = self.recent.get_mut(self.blocks % SHORT_TERM_BLOCKS) {
             *slot = energy;
         }
@@ -148,7 +152,7 @@ impl LoudnessMeter {
             time_s,
             level: amplitude_to_db(self.block_peak),
         });
-        self.block_sum = FrameSum::default();
+        self.block_sum = 0.0;
         self.block_peak = 0.0;
         self.filled = 0;
         if self.blocks >= MOMENTARY_BLOCKS {
@@ -204,44 +208,6 @@ impl LoudnessMeter {
             true_peaks: self.true_peaks,
             gating_energies: self.gating_energies,
         }
-    }
-}
-
-/// A sum of per-frame values in eight running sums, one per frame position modulo eight:
-/// fast (the sums are independent, so the compiler vectorizes them) and the same however
-/// the frames arrive in blocks.
-#[derive(Debug, Clone, Copy, Default)]
-struct FrameSum {
-    lanes: [f64; FrameSum::LANES],
-}
-
-impl FrameSum {
-    const LANES: usize = 8;
-
-    /// Adds `values`, the first of which is frame `position` of the sum.
-    fn add(&mut self, position: usize, values: &[f64]) {
-        // Up to a multiple of eight one at a time, then eight at a time.
-        let lead = ((Self::LANES - position % Self::LANES) % Self::LANES).min(values.len());
-        let (head, body) = values.split_at(lead);
-        for (k, &v) in head.iter().enumerate() {
-            if let Some(lane) = self.lanes.get_mut((position + k) % Self::LANES) {
-                *lane += v;
-            }
-        }
-        let mut chunks = body.chunks_exact(Self::LANES);
-        for chunk in &mut chunks {
-            for (lane, &v) in self.lanes.iter_mut().zip(chunk) {
-                *lane += v;
-            }
-        }
-        for (lane, &v) in self.lanes.iter_mut().zip(chunks.remainder()) {
-            *lane += v;
-        }
-    }
-
-    /// The sum, the lanes added in order.
-    fn total(&self) -> f64 {
-        self.lanes.iter().sum()
     }
 }
 
@@ -315,22 +281,6 @@ mod tests {
                 let expected = 20.0 * reference.true_peak(c as u32).unwrap().log10();
                 assert_eq!(peak, expected, "{rate} Hz, channel {c}");
             }
-        }
-    }
-
-    #[test]
-    fn frame_sums_do_not_depend_on_how_the_frames_arrive() {
-        let values: Vec<f64> = (0..1000).map(|i| 1.0 / (1.0 + i as f64)).collect();
-        let mut whole = FrameSum::default();
-        whole.add(0, &values);
-        let direct: f64 = values.iter().sum();
-        assert!((whole.total() - direct).abs() < 1e-12);
-        for size in [1, 3, 7, 8, 9, 333] {
-            let mut cut = FrameSum::default();
-            for (k, part) in values.chunks(size).enumerate() {
-                cut.add(k * size, part);
-            }
-            assert_eq!(cut.total(), whole.total(), "parts of {size}");
         }
     }
 

@@ -232,24 +232,11 @@ impl ProfileBuilder {
         let mut frame_energies = std::mem::take(&mut self.frame_energies);
         self.peaks.scan(block, &mut frame_peaks);
         self.weighting.energies(block, &mut frame_energies);
-        let frames = frame_peaks.len().min(frame_energies.len());
-        let mut start = 0;
-        while start < frames {
-            // Up to the end of the current chunk or sub-block, whichever comes first.
-            let n = (self.profile.chunk_frames - self.in_chunk)
-                .min(self.profile.sub_block_frames - self.in_sub_block)
-                .min(frames - start);
-            let run = start..start + n;
-            if let (Some(energies), Some(peaks)) =
-                (frame_energies.get(run.clone()), frame_peaks.get(run))
-            {
-                self.chunk_energy = energies.iter().fold(self.chunk_energy, |s, e| s + e);
-                let peak = peaks.iter().fold(0.0f32, |m, &p| if p > m { p } else { m });
-                self.chunk_peak = self.chunk_peak.max(f64::from(peak));
-            }
-            self.in_chunk += n;
-            self.in_sub_block += n;
-            start += n;
+        for (&frame_peak, &energy) in frame_peaks.iter().zip(&frame_energies) {
+            self.chunk_energy += energy;
+            self.chunk_peak = self.chunk_peak.max(f64::from(frame_peak));
+            self.in_chunk += 1;
+            self.in_sub_block += 1;
             if self.in_sub_block == self.profile.sub_block_frames {
                 self.close_chunk();
                 // Pad the sub-block's chunk list so every sub-block has the same count.

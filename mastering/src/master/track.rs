@@ -12,7 +12,7 @@ use super::limiter_model::{LoudnessProfile, ProfileBuilder};
 use super::master_chain::MasterChain;
 use super::parallel::parallel_map;
 use super::staging::Staging;
-use crate::analysis::{AnalyzerConfig, FileAnalysis, analyze_file_with};
+use crate::analysis::{FileAnalysis, analyze_file};
 use crate::error::AnalysisError;
 use crate::warnings::{Warning, WarningThresholds, mastering_input_warnings};
 
@@ -167,8 +167,7 @@ pub struct InputAnalysis {
     pub warnings: Vec<Warning>,
 }
 
-/// Analyses every input, one after the other (meant to run beside the profiles and the
-/// renders). The spectrum is left out: the report and the plots show the delivered files'.
+/// Analyses every input, one after the other (meant to run beside the renders).
 ///
 /// # Errors
 /// An input that cannot be read.
@@ -177,10 +176,7 @@ pub fn analyse_inputs(inputs: &[(PathBuf, String)]) -> Result<Vec<InputAnalysis>
     inputs
         .iter()
         .map(|(input, _)| {
-            let file = analyze_file_with(input, |info| AnalyzerConfig {
-                spectrum: false,
-                ..AnalyzerConfig::for_bit_depth(info.bits_per_sample)
-            })?;
+            let file = analyze_file(input)?;
             let warnings = mastering_input_warnings(&file.analysis, &file.info, &thresholds);
             Ok(InputAnalysis { file, warnings })
         })
