@@ -6,16 +6,13 @@ use std::f64::consts::PI;
 
 /// Coefficients of one biquad section, normalized so `a0 = 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Biquad {
-    /// Feed-forward coefficients `b0, b1, b2`.
+pub(crate) struct Biquad {
     pub b: [f64; 3],
-    /// Feedback coefficients `a0 (= 1), a1, a2`.
     pub a: [f64; 3],
 }
 
-/// The two sections of the K-weighting filter at `sample_rate`: the high shelf, then the
-/// high-pass.
-pub fn k_weighting(sample_rate: f64) -> [Biquad; 2] {
+/// The two sections of the K-weighting filter at `sample_rate`.
+pub(crate) fn k_weighting(sample_rate: f64) -> [Biquad; 2] {
     // High shelf: +4 dB above about 1.5 kHz (the acoustic effect of the head).
     let f0 = 1_681.974_450_955_533;
     let gain_db = 3.999_843_853_973_347;

@@ -9,7 +9,6 @@ mod clipping;
 mod config;
 mod correlation;
 mod file;
-pub(crate) mod folded_peaks;
 mod gating;
 mod kweighting;
 mod loudness;

@@ -144,12 +144,8 @@ impl SpectrumAccumulator {
     /// Adds the power spectrum of the pending frame of every channel (zero-padded if short).
     fn analyse_frame(&mut self) {
         for pending in &self.pending {
-            for ((w, &x), &win) in self.windowed.iter_mut().zip(pending).zip(&self.window) {
-                *w = x * win;
-            }
-            // A short last frame is zero-padded.
-            if let Some(rest) = self.windowed.get_mut(pending.len()..) {
-                rest.fill(0.0);
+            for (i, (w, win)) in self.windowed.iter_mut().zip(&self.window).enumerate() {
+                *w = pending.get(i).copied().unwrap_or(0.0) * win;
             }
             if self
                 .fft

@@ -11,21 +11,33 @@
 //! sums ([`raise_peaks`]):
 //! - the gain bound: no interpolated value exceeds the largest `|x|` the group reads times
 //!   the largest sum of `|h|` of a branch;
-//! - at 4x, the folded estimate ([`FoldedPeaks`]): half the work of the exact sums, and
-//!   within [`FOLDED_ERROR`] of them relative to the gain bound.
+//! - at 4x, the folded estimate: the filter is symmetric, so branch 2 is symmetric and
+//!   branch 3 is branch 1 reversed; with `s_k = x[n - k] + x[n - 11 + k]` and
+//!   `d_k = x[n - k] - x[n - 11 + k]` (`k < 6`), `y2 = sum h2[k] s_k`,
+//!   `y1 + y3 = sum (h1[k] + h3[k]) s_k`, `y1 - y3 = sum (h1[k] - h3[k]) d_k` and
+//!   `max(|y1|, |y3|) = (|y1 + y3| + |y1 - y3|) / 2`, while branch 0 is the sample six frames
+//!   back (its other taps are zero but for rounding): half the work of the exact sums, and
+//!   within [`ESTIMATE_ERROR`] of them relative to the bound.
 //!
-//! Only a group that neither rules out is summed exactly; in music that is the few groups
-//! around a block's loudest samples.
+//! Only a group that either bound cannot rule out is summed exactly; in music that is the
+//! few groups around a block's loudest samples.
 
 use std::f64::consts::PI;
 
-use super::folded_peaks::{FOLDED_ERROR, FoldedPeaks, larger};
 use super::polyphase_peaks::{Branch, ChannelHistory, history_of, raise_peaks};
 
 /// Length of the interpolation filter (libebur128's).
 const TAPS: usize = 48;
 /// Frames bounded (and, where needed, summed exactly) together.
 const GROUP: usize = 32;
+/// Frames estimated together, their sums held in registers.
+const LANES: usize = 8;
+/// Symmetric pairs of taps per branch at 4x.
+const PAIRS: usize = 6;
+/// How far an estimate or a bound may be from the exact single-precision sums, relative to
+/// the gain bound: the sums round at most about 50 times by 2^-24 of it; a factor of three
+/// to spare.
+const ESTIMATE_ERROR: f32 = 1e-5;
 
 /// Per-channel true peaks of blocks of audio.
 #[derive(Debug, Clone)]
@@ -43,11 +55,18 @@ struct Interpolation {
     /// The exact form, as libebur128 sums it.
     branches: Vec<Branch>,
     history: usize,
-    /// The largest sum of `|h|` over a branch, raised by [`FOLDED_ERROR`] (which also
-    /// bounds the rounding of the exact sums).
+    /// The largest sum of `|h|` over a branch, raised by [`ESTIMATE_ERROR`].
     gain: f32,
     /// The folded form, at 4x.
-    folded: Option<FoldedPeaks>,
+    folded: Option<Folded>,
+}
+
+/// The 4x filter folded on its symmetry (see the module docs).
+#[derive(Debug, Clone)]
+struct Folded {
+    sum13: [f32; PAIRS],
+    diff13: [f32; PAIRS],
+    mid: [f32; PAIRS],
 }
 
 impl TruePeakMeter {
@@ -71,11 +90,9 @@ impl TruePeakMeter {
     /// larger of its sample peak and its interpolated peak, as `ebur128`'s
     /// `prev_true_peak` reads after the same frames. Non-finite samples count as silence.
     pub(crate) fn scan(&mut self, block: &[&[f32]], peaks: &mut [f64]) {
-        let history_frames = self.interpolation.as_ref().map_or(0, |i| i.history);
         for ((history, channel), peak) in self.channels.iter_mut().zip(block).zip(peaks) {
-            // The history and the block, non-finite samples made silent.
             let samples = history.load(channel);
-            let mut found = max_abs(samples.get(history_frames..).unwrap_or_default());
+            let mut found = max_abs(channel);
             if let Some(interpolation) = &self.interpolation {
                 found = interpolation.raise(samples, found, &mut self.exact);
             }
@@ -93,8 +110,8 @@ impl Interpolation {
             .fold(0.0, f64::max);
         Self {
             history: history_of(&branches),
-            gain: (gain * (1.0 + f64::from(FOLDED_ERROR))) as f32,
-            folded: FoldedPeaks::new(&branches),
+            gain: (gain * (1.0 + f64::from(ESTIMATE_ERROR))) as f32,
+            folded: (factor == 4).then(|| Folded::new(&branches)),
             branches,
         }
     }
@@ -110,12 +127,12 @@ impl Interpolation {
                 break;
             };
             let reach = self.gain * max_abs(window);
-            let slack = FOLDED_ERROR * reach;
+            let slack = ESTIMATE_ERROR * reach;
             let needed = reach > found
                 && self
                     .folded
                     .as_ref()
-                    .is_none_or(|f| f.max(window, len) + slack > found);
+                    .is_none_or(|f| f.estimate(window, len) + slack > found);
             if needed {
                 exact.clear();
                 exact.resize(len, 0.0);
@@ -130,21 +147,93 @@ impl Interpolation {
     }
 }
 
-/// The largest magnitude of samples known to be finite (0 for none): eight running maxima,
-/// which the compiler vectorizes, then the largest of them.
-fn max_abs(samples: &[f32]) -> f32 {
-    const WIDTH: usize = 8;
-    let mut lanes = [0.0f32; WIDTH];
-    let mut chunks = samples.chunks_exact(WIDTH);
-    for chunk in &mut chunks {
-        for (m, &x) in lanes.iter_mut().zip(chunk) {
-            *m = larger(*m, x.abs());
+impl Folded {
+    /// Folds the four branches of the 4x filter (12 taps each).
+    fn new(branches: &[Branch]) -> Self {
+        let tap = |p: usize, i: usize| -> f64 {
+            branches
+                .get(p)
+                .and_then(|b| b.iter().find(|&&(j, _)| j == i))
+                .map_or(0.0, |&(_, h)| f64::from(h))
+        };
+        let mut folded = Self {
+            sum13: [0.0; PAIRS],
+            diff13: [0.0; PAIRS],
+            mid: [0.0; PAIRS],
+        };
+        for k in 0..PAIRS {
+            folded.sum13[k] = (tap(1, k) + tap(3, k)) as f32;
+            folded.diff13[k] = (tap(1, k) - tap(3, k)) as f32;
+            folded.mid[k] = tap(2, k) as f32;
         }
+        folded
     }
-    for (m, &x) in lanes.iter_mut().zip(chunks.remainder()) {
-        *m = larger(*m, x.abs());
+
+    /// The largest estimated interpolated magnitude over the `len` frames of `window`
+    /// (which holds the 11 frames before them first).
+    fn estimate(&self, window: &[f32], len: usize) -> f32 {
+        let mut largest = 0.0f32;
+        let mut start = 0;
+        while start + LANES <= len {
+            let found = window
+                .get(start..start + LANES + 2 * PAIRS - 1)
+                .map_or([0.0; LANES], |w| self.lanes::<LANES>(w));
+            largest = found.iter().copied().fold(largest, f32::max);
+            start += LANES;
+        }
+        while start < len {
+            let [found] = window
+                .get(start..start + 2 * PAIRS)
+                .map_or([0.0], |w| self.lanes::<1>(w));
+            largest = largest.max(found);
+            start += 1;
+        }
+        largest
     }
-    lanes.into_iter().fold(0.0, larger)
+
+    /// The estimates of `N` consecutive frames; frame `k`'s sample is `window[k + 11]`.
+    #[inline(always)]
+    fn lanes<const N: usize>(&self, window: &[f32]) -> [f32; N] {
+        const NEWEST: usize = 2 * PAIRS - 1;
+        let mut sum13 = [0.0f32; N];
+        let mut diff13 = [0.0f32; N];
+        let mut mid = [0.0f32; N];
+        for k in 0..PAIRS {
+            // a = x[n - k] = window[frame + 11 - k], b = x[n - 11 + k] = window[frame + k].
+            let a = window.get(NEWEST - k..NEWEST - k + N);
+            let b = window.get(k..k + N);
+            let (Some(a), Some(b)) = (
+                a.and_then(|a| <&[f32; N]>::try_from(a).ok()),
+                b.and_then(|b| <&[f32; N]>::try_from(b).ok()),
+            ) else {
+                continue;
+            };
+            let (cs, cd, cm) = (self.sum13[k], self.diff13[k], self.mid[k]);
+            for f in 0..N {
+                let s = a[f] + b[f];
+                let d = a[f] - b[f];
+                sum13[f] += cs * s;
+                diff13[f] += cd * d;
+                mid[f] += cm * s;
+            }
+        }
+        let mut out = [0.0f32; N];
+        for (f, o) in out.iter_mut().enumerate() {
+            // Branch 0: the sample six frames back, x[n - 6] = window[f + 5].
+            let centre = window.get(f + PAIRS - 1).map_or(0.0, |x| x.abs());
+            let outer = 0.5 * (sum13[f].abs() + diff13[f].abs());
+            *o = centre.max(mid[f].abs()).max(outer);
+        }
+        out
+    }
+}
+
+/// The largest magnitude of the samples (0 for none).
+fn max_abs(samples: &[f32]) -> f32 {
+    samples.iter().fold(
+        0.0f32,
+        |m, &x| if x.is_finite() { m.max(x.abs()) } else { m },
+    )
 }
 
 /// The polyphase branches of libebur128's interpolator for `factor`: tap `j` of the

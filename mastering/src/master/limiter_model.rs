@@ -136,43 +136,21 @@ impl LoudnessProfile {
         let decay = (-chunk / release_frames).exp();
         let ramp_frames = (limiter.lookahead_ms * 0.001 * rate).max(1.0);
         let ramp_chunks = (ramp_frames / chunk).ceil() as usize + 1;
-        // How much of a need `j + 1` chunks ahead is anticipated now.
-        let ramp: Vec<f64> = (0..ramp_chunks)
-            .map(|j| {
-                let distance = (j as f64 + 0.5) * chunk;
-                (1.0 - distance / ramp_frames).clamp(0.0, 1.0)
-            })
-            .collect();
-        // Chunks with a need among the `ramp_chunks` after the current one: most of a
-        // track has none, and nothing to anticipate.
-        let mut ahead_needs = need
-            .iter()
-            .skip(1)
-            .take(ramp_chunks)
-            .filter(|&&a| a > 0.0)
-            .count();
         let mut released = 0.0f64;
         need.iter()
             .enumerate()
             .map(|(k, &now)| {
                 released = now.max(released * decay);
-                let ahead = if ahead_needs == 0 {
-                    0.0
-                } else {
-                    need.get(k + 1..(k + 1 + ramp_chunks).min(need.len()))
-                        .unwrap_or_default()
-                        .iter()
-                        .zip(&ramp)
-                        .map(|(&a, &w)| a * w)
-                        .fold(0.0, f64::max)
-                };
-                // Slide the window one chunk on.
-                if need.get(k + 1).is_some_and(|&a| a > 0.0) {
-                    ahead_needs -= 1;
-                }
-                if need.get(k + 1 + ramp_chunks).is_some_and(|&a| a > 0.0) {
-                    ahead_needs += 1;
-                }
+                let ahead = need
+                    .get(k + 1..(k + 1 + ramp_chunks).min(need.len()))
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &a)| {
+                        let distance = (j as f64 + 0.5) * chunk;
+                        a * (1.0 - distance / ramp_frames).clamp(0.0, 1.0)
+                    })
+                    .fold(0.0, f64::max);
                 released.max(ahead)
             })
             .collect()

@@ -1,11 +1,10 @@
 //! The true peak of every frame as the limiter sees it: 4x polyphase interpolation with the
-//! limiter's own filter design, folded on its symmetry ([`FoldedPeaks`]: half the work of
-//! the branches summed one by one, within 1e-5 of them, far inside the model's precision).
+//! limiter's own filter design, scanned a block at a time (see
+//! [`PolyphasePeaks`](crate::analysis::polyphase_peaks)).
 
 use mixgraph_nodes::dsp::oversample::{Interpolator, OversamplingFilter};
 
-use crate::analysis::folded_peaks::FoldedPeaks;
-use crate::analysis::polyphase_peaks::{Branch, ChannelHistory, PolyphasePeaks, history_of};
+use crate::analysis::polyphase_peaks::{Branch, PolyphasePeaks};
 
 /// Oversampling factor (the limiter's).
 const FACTOR: usize = 4;
@@ -16,33 +15,16 @@ const STOPBAND_DB: f64 = 80.0;
 
 /// Per-frame peaks of the 4x-interpolated signal, over all channels.
 pub struct PeakScanner {
-    scan: Scan,
+    peaks: PolyphasePeaks,
     delay: usize,
-}
-
-/// How the peaks are computed.
-enum Scan {
-    /// Folded on the filter's symmetry, with each channel's history.
-    Folded(FoldedPeaks, Vec<ChannelHistory>),
-    /// Branch by branch (a filter that cannot be folded).
-    Branches(PolyphasePeaks),
 }
 
 impl PeakScanner {
     /// A scanner for `channels` channels.
     pub fn new(channels: usize) -> Self {
         let filter = OversamplingFilter::design(FACTOR, TAPS_PER_PHASE, STOPBAND_DB);
-        let branches = branch_taps(&filter);
-        let scan = match FoldedPeaks::new(&branches) {
-            Some(folded) => {
-                // The folded form reads back as far as the branches do.
-                let history = history_of(&branches).max(folded.history());
-                Scan::Folded(folded, vec![ChannelHistory::new(history); channels])
-            }
-            None => Scan::Branches(PolyphasePeaks::new(branches, channels)),
-        };
         Self {
-            scan,
+            peaks: PolyphasePeaks::new(branch_taps(&filter), channels),
             delay: filter.taps_per_phase() / 2,
         }
     }
@@ -56,19 +38,7 @@ impl PeakScanner {
     /// frame `n` of the block (delayed by [`PeakScanner::delay`]). `peaks` is resized to the
     /// block's length (the shortest channel's).
     pub fn scan(&mut self, block: &[&[f32]], peaks: &mut Vec<f32>) {
-        match &mut self.scan {
-            Scan::Branches(branches) => branches.frame_peaks(block, peaks),
-            Scan::Folded(folded, channels) => {
-                let frames = block.iter().map(|c| c.len()).min().unwrap_or(0);
-                peaks.clear();
-                peaks.resize(frames, 0.0);
-                for (history, channel) in channels.iter_mut().zip(block) {
-                    let samples = history.load(channel.get(..frames).unwrap_or_default());
-                    let skip = samples.len().saturating_sub(frames + folded.history());
-                    folded.raise_frames(samples.get(skip..).unwrap_or_default(), peaks);
-                }
-            }
-        }
+        self.peaks.frame_peaks(block, peaks);
     }
 }
 
@@ -122,10 +92,6 @@ mod tests {
             })
             .collect();
         let mut scanner = PeakScanner::new(2);
-        assert!(
-            matches!(scanner.scan, Scan::Folded(..)),
-            "the limiter's filter is folded"
-        );
         let mut peaks = Vec::new();
         let mut got = Vec::new();
         let mut start = 0;
