@@ -35,6 +35,12 @@ pub enum AnalysisError {
         /// Frames in that channel.
         found: usize,
     },
+    /// The loudness meter refused the audio.
+    #[error("the loudness meter refused the audio")]
+    Meter {
+        /// The meter's error.
+        source: ebur128::Error,
+    },
     /// An album analysis was asked for without any track.
     #[error("an album needs at least one track")]
     EmptyAlbum,

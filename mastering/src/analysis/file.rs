@@ -30,18 +30,16 @@ pub struct FileAnalysis {
 /// [`AnalysisError::Read`] when the file cannot be opened or decoded;
 /// [`AnalysisError::UnsupportedFormat`] for channel counts or rates the meter does not take.
 pub fn analyze_file(path: impl AsRef<Path>) -> Result<FileAnalysis, AnalysisError> {
-    analyze_file_with(path, |info| {
-        AnalyzerConfig::for_bit_depth(info.bits_per_sample)
-    })
+    analyze_file_with(path, None)
 }
 
-/// Analyses a file with the settings `configure` chooses for its format.
+/// Analyses a file with the given settings (`None`: the defaults for the file's bit depth).
 ///
 /// # Errors
 /// As [`analyze_file`].
 pub fn analyze_file_with(
     path: impl AsRef<Path>,
-    configure: impl FnOnce(&AudioInfo) -> AnalyzerConfig,
+    config: Option<AnalyzerConfig>,
 ) -> Result<FileAnalysis, AnalysisError> {
     let path = path.as_ref();
     let read_error = |source| AnalysisError::Read {
@@ -50,7 +48,7 @@ pub fn analyze_file_with(
     };
     let mut reader = AudioReader::open(path).map_err(read_error)?;
     let info = reader.info().clone();
-    let config = configure(&info);
+    let config = config.unwrap_or_else(|| AnalyzerConfig::for_bit_depth(info.bits_per_sample));
     let mut analyzer = Analyzer::with_config(info.sample_rate, info.channels, config)?;
     let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; info.channels];
     loop {

@@ -2,7 +2,7 @@
 //! (the blocks of every track gated together).
 
 /// Absolute gate of BS.1770, in LUFS.
-pub(crate) const ABSOLUTE_GATE_LUFS: f64 = -70.0;
+const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 /// Relative gate of BS.1770, in LU below the absolutely gated loudness.
 const RELATIVE_GATE_LU: f64 = -10.0;
 

@@ -20,15 +20,6 @@ pub struct Spectrum {
 }
 
 impl Spectrum {
-    /// A spectrum that was not measured: no bins, nothing averaged.
-    pub(crate) fn empty(sample_rate: u32, size: usize) -> Self {
-        Self {
-            bin_hz: f64::from(sample_rate) / size as f64,
-            level_db: Vec::new(),
-            frames_averaged: 0,
-        }
-    }
-
     /// `(frequency in Hz, level in dB)` of every bin.
     pub fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         self.level_db

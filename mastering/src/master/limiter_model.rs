@@ -9,11 +9,12 @@
 //! gain reduction cost microseconds per trial instead of a render. The model is an
 //! estimate; the mastering loop corrects it with the loudness of real renders.
 
+use mixgraph_engine::live::kweighting::KFilter;
 use mixgraph_nodes::dynamics::limiter::METER_MARGIN_DB;
 
 use super::peak_scan::PeakScanner;
 
-use crate::analysis::{KWeighting, gated_loudness};
+use crate::analysis::gated_loudness;
 
 /// How far under its ceiling the limiter's main stage aims, in dB: its meter margin plus a
 /// further 0.03 dB (see `nodes/src/dynamics/limiter.rs`).
@@ -160,11 +161,10 @@ impl LoudnessProfile {
 /// Builds a [`LoudnessProfile`] from planar blocks of any length.
 pub struct ProfileBuilder {
     profile: LoudnessProfile,
-    weighting: KWeighting,
+    filters: Vec<KFilter>,
     peaks: PeakScanner,
     frame_peaks: Vec<f32>,
-    frame_energies: Vec<f64>,
-    channels: usize,
+    weights: Vec<f64>,
     /// Frames into the current chunk and sub-block.
     in_chunk: usize,
     in_sub_block: usize,
@@ -188,11 +188,12 @@ impl ProfileBuilder {
                 energies: Vec::new(),
                 peak_db: f64::NEG_INFINITY,
             },
-            weighting: KWeighting::new(sample_rate, channels),
+            filters: (0..channels)
+                .map(|_| KFilter::new(f64::from(sample_rate)))
+                .collect(),
             peaks: PeakScanner::new(channels),
             frame_peaks: Vec::new(),
-            frame_energies: Vec::new(),
-            channels,
+            weights: (0..channels).map(|c| channel_weight(channels, c)).collect(),
             in_chunk: 0,
             in_sub_block: 0,
             chunk_energy: 0.0,
@@ -203,16 +204,21 @@ impl ProfileBuilder {
     /// Feeds one block: a slice per channel, all of the same length (extra channels and
     /// frames beyond the shortest channel are ignored).
     pub fn push(&mut self, block: &[&[f32]]) {
-        let block = block.get(..self.channels).unwrap_or(block);
+        let block = block.get(..self.filters.len()).unwrap_or(block);
         // Peaks a block at a time; the detector's delay of half a kernel (16 frames, 0.4 ms
         // at 44.1 kHz) is within the model's precision.
         let mut frame_peaks = std::mem::take(&mut self.frame_peaks);
-        let mut frame_energies = std::mem::take(&mut self.frame_energies);
         self.peaks.scan(block, &mut frame_peaks);
-        self.weighting.energies(block, &mut frame_energies);
-        for (&frame_peak, &energy) in frame_peaks.iter().zip(&frame_energies) {
+        for (f, &frame_peak) in frame_peaks.iter().enumerate() {
+            let mut energy = 0.0;
+            for ((channel, filter), &w) in block.iter().zip(&mut self.filters).zip(&self.weights) {
+                let x = channel.get(f).copied().unwrap_or(0.0);
+                let k = filter.filter(if x.is_finite() { x } else { 0.0 });
+                energy += w * k * k;
+            }
+            let peak = self.chunk_peak.max(f64::from(frame_peak));
             self.chunk_energy += energy;
-            self.chunk_peak = self.chunk_peak.max(f64::from(frame_peak));
+            self.chunk_peak = peak;
             self.in_chunk += 1;
             self.in_sub_block += 1;
             if self.in_sub_block == self.profile.sub_block_frames {
@@ -228,7 +234,6 @@ impl ProfileBuilder {
             }
         }
         self.frame_peaks = frame_peaks;
-        self.frame_energies = frame_energies;
     }
 
     fn close_chunk(&mut self) {
@@ -254,6 +259,20 @@ impl ProfileBuilder {
         self.profile.energies.truncate(whole);
         self.profile.peaks_db.truncate(whole);
         self.profile
+    }
+}
+
+/// BS.1770 channel weight in ebur128's default layout (L, R, C, LFE, Ls, Rs; 4 channels
+/// L, R, Ls, Rs; 5 channels L, R, C, Ls, Rs): 1 for front channels, 1.41 for surrounds, 0
+/// for LFE and channels beyond the sixth.
+fn channel_weight(channels: usize, index: usize) -> f64 {
+    const SURROUND: f64 = 1.41;
+    match (channels, index) {
+        (4, 2 | 3) | (5, 3 | 4) => SURROUND,
+        (4, _) | (5, _) => 1.0,
+        (_, 0..=2) => 1.0,
+        (_, 4 | 5) => SURROUND,
+        _ => 0.0,
     }
 }
 
