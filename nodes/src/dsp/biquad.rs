@@ -1,6 +1,7 @@
 //! Second-order IIR sections: RBJ Audio EQ Cookbook coefficients, their analytic
-//! frequency response, and direct form I filter memories in `f64` for one channel or several
-//! filtered together.
+//! frequency response, direct form I filter memories in `f64` for one channel or several
+//! filtered together over blocks, and a transposed direct form II section for per-sample
+//! use.
 
 use std::f64::consts::PI;
 
@@ -263,7 +264,7 @@ pub fn butterworth_q(order: usize, stage: usize) -> f64 {
     1.0 / (2.0 * theta.cos())
 }
 
-/// Below this magnitude [`Biquad::process`] flushes a value it keeps to zero (denormal guard).
+/// Below this magnitude [`Biquad::process`] flushes its state to zero (denormal guard).
 const DENORMAL_FLOOR: f64 = 1e-30;
 
 /// Below this magnitude [`BiquadLanes::flush_tiny`] zeroes a remembered value. It lies so far
@@ -385,11 +386,19 @@ pub fn run_series<const N: usize, const S: usize>(
     *states = s;
 }
 
-/// One biquad section filtering one channel sample by sample (see [`BiquadLanes`]), with a
-/// denormal guard on every sample.
+/// One biquad section filtering one channel sample by sample, in transposed direct form II,
+/// with a denormal guard on every sample.
+///
+/// This is the form for a section called once per sample inside a larger per-sample loop,
+/// where its state lives in memory between calls: its two state values are written and read
+/// back one by one, which the processor forwards from store to load without delay. Direct
+/// form I ([`BiquadLanes`]) suits whole blocks with the memories in registers; in such a
+/// loop its history pairs, written one value at a time and read back as a vector, stall the
+/// store-to-load forwarding (a delay line with this section ran at half speed in DF1).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Biquad {
-    lanes: BiquadLanes<1>,
+    s1: f64,
+    s2: f64,
 }
 
 impl Biquad {
@@ -401,16 +410,21 @@ impl Biquad {
     /// Filters one sample through coefficients `c`, updating the state.
     #[inline]
     pub fn process(&mut self, c: &Coefficients, x: f64) -> f64 {
-        let [y] = self.lanes.step(c, [x]);
-        if y.abs() < DENORMAL_FLOOR {
-            self.lanes.y1 = [0.0];
+        let y = c.b0 * x + self.s1;
+        self.s1 = c.b1 * x - c.a1 * y + self.s2;
+        self.s2 = c.b2 * x - c.a2 * y;
+        if self.s1.abs() < DENORMAL_FLOOR {
+            self.s1 = 0.0;
+        }
+        if self.s2.abs() < DENORMAL_FLOOR {
+            self.s2 = 0.0;
         }
         y
     }
 
     /// Clears the state (silence in, silence out).
     pub fn reset(&mut self) {
-        self.lanes.reset();
+        *self = Biquad::default();
     }
 }
 

@@ -111,18 +111,42 @@ impl<const N: usize> Group<N> {
     /// then every kept frame filtered, unheard.
     pub(super) fn preroll(&mut self, bank: usize, b: &Bank) {
         let len = self.rings.iter().map(Ring::len).min().unwrap_or(0);
-        let at = |rings: &[Ring; N], i: usize| rings.each_ref().map(|r| r.oldest(i));
-        let start = [at(&self.rings, 1), at(&self.rings, 0)];
-        for state in self.bank_states(bank, b.coefficients.len()) {
+        let sections = b.coefficients.len();
+        let Group {
+            states,
+            scratch,
+            rings,
+            ..
+        } = self;
+        let states = states
+            .get_mut(bank * sections..(bank + 1) * sections)
+            .unwrap_or(&mut []);
+        let at = |i: usize| rings.each_ref().map(|r| r.oldest(i));
+        let start = [at(1), at(0)];
+        for state in states.iter_mut() {
             state.prime(start, start);
         }
-        for i in 2..len {
-            let x = at(&self.rings, i);
-            self.step_bank(bank, b, x);
+        // Through the scratch, a block at a time, with the memories in registers.
+        let mut from = 2;
+        while from < len {
+            let n = (len - from).min(scratch.len());
+            let block = scratch.get_mut(..n).unwrap_or(&mut []);
+            for (k, frame) in block.iter_mut().enumerate() {
+                *frame = at(from + k);
+            }
+            let cells = std::cell::Cell::from_mut(block).as_slice_of_cells();
+            let read = |f: usize| cells.get(f).map_or([0.0; N], std::cell::Cell::get);
+            let write = |f: usize, y: [f64; N]| {
+                if let Some(c) = cells.get(f) {
+                    c.set(y);
+                }
+            };
+            for run in b.active.chunks(SECTIONS_PER_RUN) {
+                run_sections(&b.coefficients, states, run, n, read, write);
+            }
+            from += n.max(1);
         }
-        self.bank_states(bank, b.coefficients.len())
-            .iter_mut()
-            .for_each(BiquadLanes::flush_tiny);
+        states.iter_mut().for_each(BiquadLanes::flush_tiny);
     }
 
     /// Filters one frame through the enabled sections of bank `bank`.
