@@ -325,6 +325,12 @@ fn check_paths(request: &RenderRequest) -> Result<(), RenderError> {
     Ok(())
 }
 
+/// The name of a render thread doing `job` for the node `node` (without the NUL bytes a
+/// thread name cannot hold).
+fn thread_name(job: &str, node: &str) -> String {
+    format!("mixgraph-{job}-{}", node.replace('\0', ""))
+}
+
 /// Opens a writer for every requested output file.
 fn open_sinks(
     schedule: &Schedule,

@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 
 use crossbeam::channel::{Receiver, Sender, bounded};
 
+use super::thread_name;
 use crate::io::{AudioIoError, ResamplingReader};
 
 /// Samples (frames times channels) per chunk: 128 KiB of `f32`, large enough that handing a
@@ -55,7 +56,7 @@ impl ReadAhead {
         // Should the thread not start, the channel's sending side is gone with the closure,
         // and `read_with` reports it.
         let thread = std::thread::Builder::new()
-            .name(format!("mixgraph-reader-{input}"))
+            .name(thread_name("reader", input))
             .spawn(move || read_chunks(reader, &empty, &to_render))
             .ok();
         ReadAhead {
@@ -242,6 +243,18 @@ mod tests {
         assert!(got.first().map_or(0, Vec::len) < 20_000 * 44_100 / 48_000);
         // The error is final.
         assert_eq!(ahead.read_with(10, |_, _| {}).unwrap(), 0);
+    }
+
+    #[test]
+    fn an_input_named_with_a_nul_byte_still_gets_its_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("short.wav");
+        let want = write_wav(&path, 1, 500);
+        let reader = ResamplingReader::open(&path, 48_000).unwrap();
+        let mut ahead = ReadAhead::start(reader, "in\0put");
+        let (got, _, end) = drain(&mut ahead, 1000);
+        end.unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 
 use crossbeam::channel::{Receiver, Sender, bounded};
 
+use super::thread_name;
 use crate::io::{AudioIoError, AudioWriter, PendingFile};
 use crate::schedule::Schedule;
 
@@ -55,7 +56,7 @@ impl Sink {
             let _ = to_render.send((vec![vec![0.0; frames]; channels], 0));
         }
         let thread = std::thread::Builder::new()
-            .name(format!("mixgraph-writer-{name}"))
+            .name(thread_name("writer", &name))
             .spawn(move || write_chunks(writer, &from_render, &to_render))
             .ok();
         Sink {
