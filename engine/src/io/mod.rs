@@ -1,5 +1,6 @@
-//! Audio file I/O for offline renders: streaming decode of any format symphonia reads,
-//! sample-rate conversion, dithered WAV encoding, and atomic output files.
+//! Audio file I/O for offline renders: streaming decode of any format symphonia reads (WAV
+//! PCM converted directly), sample-rate conversion, dithered WAV encoding, and atomic output
+//! files written back to disk as they grow.
 
 pub mod atomic;
 pub mod decode;
