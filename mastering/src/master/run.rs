@@ -287,7 +287,10 @@ impl Run<'_> {
                         || {
                             format!(
                                 "  measure {}",
-                                path.file_name().unwrap_or_default().display()
+                                path.file_name().map_or_else(
+                                    || path.to_string_lossy(),
+                                    std::ffi::OsStr::to_string_lossy
+                                )
                             )
                         },
                         || analyze_file(path),
