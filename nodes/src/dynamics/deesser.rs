@@ -14,8 +14,9 @@ use mixgraph_engine::{
 
 use super::TAIL_DECAY_DB;
 use super::compressor_core::{CompressorCore, CompressorParam, CompressorSettings};
-use crate::dsp::biquad::{Biquad, Coefficients, FilterShape};
+use crate::dsp::biquad::{BiquadLanes, Coefficients, FilterShape};
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
+use crate::dsp::envelope::FLUSH_PERIOD;
 
 /// The `deesser` node type.
 pub struct Deesser;
@@ -139,7 +140,9 @@ impl NodeType for Deesser {
             band: bandpass(frequency, q, sr),
             core: CompressorCore::new(sr, channels, max_block, settings),
             mode: ChoiceBlend::new(p.number("mode"), switch_frames(sr)),
-            sections: vec![[Biquad::new(); 2]; channels],
+            pairs: vec![DetectorLanes::default(); channels / 2],
+            odd: (channels % 2 == 1).then(DetectorLanes::default),
+            since_flush: 0,
             bands: vec![vec![0.0; max_block]; channels],
             keys: vec![vec![0.0; max_block]; channels],
         }))
@@ -166,56 +169,127 @@ struct DeesserProcessor {
     band: Coefficients,
     core: CompressorCore,
     mode: ChoiceBlend<2>,
-    /// Per channel: the band-pass (also the reduced band) and the second detector section.
-    sections: Vec<[Biquad; 2]>,
+    /// The detector sections of channels `2i` and `2i + 1`, filtered together.
+    pairs: Vec<DetectorLanes<2>>,
+    /// Those of the last channel when the count is odd.
+    odd: Option<DetectorLanes<1>>,
+    /// Frames since the section memories were last cleared of values too small to matter.
+    since_flush: usize,
     /// Per channel, a block of the band.
     bands: Vec<Vec<f64>>,
     /// Per channel, a block of the detector input (the band through the second section).
     keys: Vec<Vec<f64>>,
 }
 
+/// The two detector sections (the band-pass, whose output is also the band reduced in
+/// `split` mode, then the second one that sharpens the detector) of `N` channels, filtered
+/// together (both channels of a pair in one vector register).
+#[derive(Debug, Clone, Copy, Default)]
+struct DetectorLanes<const N: usize> {
+    band: BiquadLanes<N>,
+    key: BiquadLanes<N>,
+}
+
+impl<const N: usize> DetectorLanes<N> {
+    /// Filters `inputs` (non-finite samples read as 0) through `c` into `bands` and `keys`,
+    /// as many frames as the shortest of them holds.
+    #[inline(always)]
+    fn run(
+        &mut self,
+        c: &Coefficients,
+        inputs: [&[f32]; N],
+        bands: [&mut [f64]; N],
+        keys: [&mut [f64]; N],
+    ) {
+        let n = (0..N)
+            .map(|k| inputs[k].len().min(bands[k].len()).min(keys[k].len()))
+            .min()
+            .unwrap_or(0);
+        let (mut band, mut key) = (self.band, self.key);
+        for f in 0..n {
+            let b = band.step(c, std::array::from_fn(|k| finite(inputs[k][f])));
+            let y = key.step(c, b);
+            for k in 0..N {
+                bands[k][f] = b[k];
+                keys[k][f] = y[k];
+            }
+        }
+        (self.band, self.key) = (band, key);
+    }
+
+    fn flush_tiny(&mut self) {
+        self.band.flush_tiny();
+        self.key.flush_tiny();
+    }
+}
+
+/// Frames `range` of a block buffer (none if out of range).
+fn frames<'a>(v: &'a mut [f64], range: &std::ops::Range<usize>) -> &'a mut [f64] {
+    v.get_mut(range.clone()).unwrap_or_default()
+}
+
+/// An input sample as the detector reads it: non-finite samples are silence.
+#[inline(always)]
+fn finite(x: f32) -> f64 {
+    let x = f64::from(x);
+    if x.is_finite() { x } else { 0.0 }
+}
+
 impl DeesserProcessor {
+    /// Filters frames `range` of every channel's input through the detector sections with
+    /// the current coefficients, into `self.bands` and `self.keys`.
+    fn filter<'a>(&mut self, input: &impl Fn(usize) -> &'a [f32], range: std::ops::Range<usize>) {
+        let c = self.band;
+        let pairs = self
+            .pairs
+            .iter_mut()
+            .zip(self.bands.chunks_exact_mut(2))
+            .zip(self.keys.chunks_exact_mut(2))
+            .enumerate();
+        for (i, ((lanes, bands), keys)) in pairs {
+            let ([b0, b1], [k0, k1]) = (bands, keys) else {
+                continue;
+            };
+            let read = |ch: usize| input(ch).get(range.clone()).unwrap_or(&[]);
+            lanes.run(
+                &c,
+                [read(2 * i), read(2 * i + 1)],
+                [frames(b0, &range), frames(b1, &range)],
+                [frames(k0, &range), frames(k1, &range)],
+            );
+        }
+        let last = self.bands.len().saturating_sub(1);
+        if let (Some(lanes), Some(band), Some(key)) =
+            (&mut self.odd, self.bands.last_mut(), self.keys.last_mut())
+        {
+            let read = input(last).get(range.clone()).unwrap_or(&[]);
+            lanes.run(&c, [read], [frames(band, &range)], [frames(key, &range)]);
+        }
+        // Every `FLUSH_PERIOD` frames from reset, whatever the blocks, clear what is too
+        // small to reach an output sample.
+        self.since_flush += range.len();
+        if self.since_flush == FLUSH_PERIOD {
+            self.since_flush = 0;
+            self.pairs.iter_mut().for_each(DetectorLanes::flush_tiny);
+            self.odd.iter_mut().for_each(DetectorLanes::flush_tiny);
+        }
+    }
+
     /// Frames `offset..offset + n` (at most the core's largest block).
     fn process_block(&mut self, ctx: &mut ProcessContext<'_>, offset: usize, n: usize) {
-        let input = |ch: usize| {
-            ctx.inputs
-                .channel(0, ch)
-                .get(offset..offset + n)
-                .unwrap_or(&[])
-        };
-        let finite = |x: f32| {
-            let x = f64::from(x);
-            if x.is_finite() { x } else { 0.0 }
-        };
-        if self.frequency.is_settled() && self.q.is_settled() {
-            for (ch, ([first, second], (band, key))) in self
-                .sections
-                .iter_mut()
-                .zip(self.bands.iter_mut().zip(&mut self.keys))
-                .enumerate()
-            {
-                for ((&x, b), k) in input(ch).iter().zip(band.iter_mut()).zip(key.iter_mut()) {
-                    *b = first.process(&self.band, finite(x));
-                    *k = second.process(&self.band, *b);
-                }
-            }
-        } else {
-            // The band moves: new coefficients every frame, frame by frame.
-            for f in 0..n {
+        let inputs = &ctx.inputs;
+        let input = |ch: usize| inputs.channel(0, ch).get(offset..offset + n).unwrap_or(&[]);
+        let mut f = 0;
+        while f < n {
+            let end = if self.frequency.is_settled() && self.q.is_settled() {
+                (f + FLUSH_PERIOD - self.since_flush).min(n)
+            } else {
+                // The band moves: new coefficients every frame.
                 self.band = bandpass(self.frequency.next(), self.q.next(), self.sample_rate);
-                for (ch, ([first, second], (band, key))) in self
-                    .sections
-                    .iter_mut()
-                    .zip(self.bands.iter_mut().zip(&mut self.keys))
-                    .enumerate()
-                {
-                    let x = input(ch).get(f).copied().map_or(0.0, finite);
-                    if let (Some(b), Some(k)) = (band.get_mut(f), key.get_mut(f)) {
-                        *b = first.process(&self.band, x);
-                        *k = second.process(&self.band, *b);
-                    }
-                }
-            }
+                f + 1
+            };
+            self.filter(&input, f..end);
+            f = end;
         }
         let keys = &self.keys;
         self.core
@@ -224,7 +298,11 @@ impl DeesserProcessor {
             let weights = self.mode.weights();
             for (ch, band) in self.bands.iter().enumerate() {
                 let gains = self.core.gains(ch);
-                let x = input(ch);
+                let x = ctx
+                    .inputs
+                    .channel(0, ch)
+                    .get(offset..offset + n)
+                    .unwrap_or(&[]);
                 if let Some(out) = ctx.outputs.channel(0, ch).get_mut(offset..offset + n) {
                     for (((o, &x), &b), &g) in out.iter_mut().zip(x).zip(band).zip(gains) {
                         *o = deessed(f64::from(x), b, g, weights);
@@ -235,7 +313,8 @@ impl DeesserProcessor {
             for f in 0..n {
                 let weights = self.mode.next();
                 for (ch, band) in self.bands.iter().enumerate() {
-                    let x = input(ch).get(f).copied().map_or(0.0, f64::from);
+                    let x = ctx.inputs.channel(0, ch).get(offset + f).copied();
+                    let x = x.map_or(0.0, f64::from);
                     let b = band.get(f).copied().unwrap_or(0.0);
                     let g = self.core.gains(ch).get(f).copied().unwrap_or(1.0);
                     if let Some(o) = ctx.outputs.channel(0, ch).get_mut(offset + f) {
@@ -294,10 +373,9 @@ impl Processor for DeesserProcessor {
         self.band = bandpass(frequency, q, self.sample_rate);
         self.mode.reset(mode);
         self.core.reset();
-        for [a, b] in &mut self.sections {
-            a.reset();
-            b.reset();
-        }
+        self.pairs.fill(DetectorLanes::default());
+        self.odd = self.odd.map(|_| DetectorLanes::default());
+        self.since_flush = 0;
     }
 
     fn tail(&self) -> usize {

@@ -206,17 +206,37 @@ impl MultibandProcessor {
             let x = f64::from(x);
             if x.is_finite() { x } else { 0.0 }
         };
-        // 1. Split every channel into bands.
+        // 1. Split every channel into bands: frame by frame while a crossover ramps, else
+        // channel by channel.
         let mut split = [0.0; MAX_BANDS];
-        for f in 0..n {
-            if !self.crossovers_settled() {
-                self.advance_crossovers();
-            }
+        let mut f = 0;
+        while f < n && !self.crossovers_settled() {
+            self.advance_crossovers();
             for (ch, state) in self.states.iter_mut().enumerate() {
                 let x = input(ch).get(f).copied().map_or(0.0, finite);
                 state.process(&self.coefficients, x, &mut split);
                 for (band, &v) in self.bands_audio.iter_mut().zip(&split) {
                     if let Some(slot) = band.get_mut(ch).and_then(|b| b.get_mut(f)) {
+                        *slot = v;
+                    }
+                }
+            }
+            f += 1;
+        }
+        for (ch, state) in self.states.iter_mut().enumerate() {
+            let mut bands = self.bands_audio.iter_mut();
+            let mut outs: [&mut [f64]; MAX_BANDS] = std::array::from_fn(|_| {
+                bands
+                    .next()
+                    .and_then(|b| b.get_mut(ch))
+                    .and_then(|b| b.get_mut(f..n))
+                    .unwrap_or_default()
+            });
+            let x = input(ch).get(f..).unwrap_or(&[]);
+            for (i, &v) in x.iter().enumerate() {
+                state.process(&self.coefficients, finite(v), &mut split);
+                for (out, &v) in outs.iter_mut().zip(&split) {
+                    if let Some(slot) = out.get_mut(i) {
                         *slot = v;
                     }
                 }
