@@ -9,7 +9,7 @@
 //!   frequencies, where hearing is most sensitive, and higher near Nyquist.
 //!
 //! The random numbers come from a SplitMix64 generator seeded per channel from a fixed seed,
-//! so the same render gives the same file, bit for bit, on every machine and every version.
+//! so the same render gives the same file, bit for bit, on every machine and every run.
 //! One 64-bit draw makes a sample's dither: its two 32-bit halves are the two independent
 //! uniforms, and their difference is the triangular value (one draw and one conversion per
 //! sample, where two draws and two conversions used to be).
