@@ -6,7 +6,7 @@ use super::correlation::CorrelationMeter;
 use super::loudness::LoudnessMeter;
 use super::measurements::Analysis;
 use super::silence::SilenceTracker;
-use super::spectrum::SpectrumAccumulator;
+use super::spectrum::{Spectrum, SpectrumAccumulator};
 use crate::error::AnalysisError;
 
 /// Measures loudness, peaks, clipping, DC, phase, silence and spectrum of audio fed in blocks.
@@ -19,7 +19,9 @@ pub struct Analyzer {
     channels: Vec<ChannelAccumulator>,
     silence: SilenceTracker,
     correlation: Option<CorrelationMeter>,
-    spectrum: SpectrumAccumulator,
+    /// `None` when the configuration leaves the spectrum out.
+    spectrum: Option<SpectrumAccumulator>,
+    spectrum_frames: usize,
 }
 
 impl Analyzer {
@@ -54,7 +56,10 @@ impl Analyzer {
             silence: SilenceTracker::new(silence),
             correlation: (channels == 2)
                 .then(|| CorrelationMeter::new(sample_rate, block_frames, silence)),
-            spectrum: SpectrumAccumulator::new(sample_rate, channels, config.spectrum_frames()),
+            spectrum: config
+                .spectrum
+                .then(|| SpectrumAccumulator::new(sample_rate, channels, config.spectrum_frames())),
+            spectrum_frames: config.spectrum_frames(),
         })
     }
 
@@ -94,7 +99,9 @@ impl Analyzer {
         if let (Some(meter), [left, right]) = (&mut self.correlation, channels) {
             meter.push(left, right);
         }
-        self.spectrum.push(channels);
+        if let Some(spectrum) = &mut self.spectrum {
+            spectrum.push(channels);
+        }
         self.frames += frames as u64;
         Ok(())
     }
@@ -129,7 +136,10 @@ impl Analyzer {
             momentary_lufs: loudness.momentary,
             short_term_lufs: loudness.short_term,
             true_peak_dbtp_per_100ms: loudness.true_peaks,
-            spectrum: self.spectrum.finish(),
+            spectrum: self.spectrum.map_or_else(
+                || Spectrum::empty(self.sample_rate, self.spectrum_frames),
+                SpectrumAccumulator::finish,
+            ),
             gating_energies: loudness.gating_energies,
         }
     }
@@ -402,6 +412,36 @@ mod tests {
             Analyzer::with_config(RATE, 2, AnalyzerConfig::for_bit_depth(Some(8))).unwrap();
         analyzer.push(&[&left, &right]).unwrap();
         assert_eq!(analyzer.finish().clipped_runs(), runs);
+    }
+
+    #[test]
+    fn the_spectrum_can_be_left_out_and_nothing_else_changes() {
+        let signal = stereo(RATE as usize * 2);
+        let with = analyse(&signal, 4096);
+        let mut analyzer = Analyzer::with_config(
+            RATE,
+            2,
+            AnalyzerConfig {
+                spectrum: false,
+                ..AnalyzerConfig::default()
+            },
+        )
+        .unwrap();
+        for (l, r) in signal[0].chunks(4096).zip(signal[1].chunks(4096)) {
+            analyzer.push(&[l, r]).unwrap();
+        }
+        let without = analyzer.finish();
+        assert!(with.spectrum.level_db.len() > 1000);
+        assert!(without.spectrum.level_db.is_empty());
+        assert_eq!(without.spectrum.frames_averaged, 0);
+        assert_eq!(without.spectrum.bin_hz, with.spectrum.bin_hz);
+        assert_eq!(
+            Analysis {
+                spectrum: with.spectrum.clone(),
+                ..without
+            },
+            with
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub struct AnalyzerConfig {
     pub clip_min_run: usize,
     /// Length of the spectrum's FFT in frames (default 8192; a power of two from 256 to 65536).
     pub spectrum_size: usize,
+    /// Whether to measure the average spectrum (default true); without it the analysis's
+    /// spectrum is empty, and the analysis a little faster.
+    pub spectrum: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -22,6 +25,7 @@ impl Default for AnalyzerConfig {
             clip_level: 0.999,
             clip_min_run: 3,
             spectrum_size: 8192,
+            spectrum: true,
         }
     }
 }

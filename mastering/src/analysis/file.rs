@@ -30,16 +30,18 @@ pub struct FileAnalysis {
 /// [`AnalysisError::Read`] when the file cannot be opened or decoded;
 /// [`AnalysisError::UnsupportedFormat`] for channel counts or rates the meter does not take.
 pub fn analyze_file(path: impl AsRef<Path>) -> Result<FileAnalysis, AnalysisError> {
-    analyze_file_with(path, None)
+    analyze_file_with(path, |info| {
+        AnalyzerConfig::for_bit_depth(info.bits_per_sample)
+    })
 }
 
-/// Analyses a file with the given settings (`None`: the defaults for the file's bit depth).
+/// Analyses a file with the settings `configure` chooses for its format.
 ///
 /// # Errors
 /// As [`analyze_file`].
 pub fn analyze_file_with(
     path: impl AsRef<Path>,
-    config: Option<AnalyzerConfig>,
+    configure: impl FnOnce(&AudioInfo) -> AnalyzerConfig,
 ) -> Result<FileAnalysis, AnalysisError> {
     let path = path.as_ref();
     let read_error = |source| AnalysisError::Read {
@@ -48,7 +50,7 @@ pub fn analyze_file_with(
     };
     let mut reader = AudioReader::open(path).map_err(read_error)?;
     let info = reader.info().clone();
-    let config = config.unwrap_or_else(|| AnalyzerConfig::for_bit_depth(info.bits_per_sample));
+    let config = configure(&info);
     let mut analyzer = Analyzer::with_config(info.sample_rate, info.channels, config)?;
     let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; info.channels];
     loop {

@@ -40,7 +40,8 @@ pub struct Analysis {
     pub short_term_lufs: Vec<LevelPoint>,
     /// Highest true peak over channels in each 100 ms, in dBTP (the last one may be shorter).
     pub true_peak_dbtp_per_100ms: Vec<LevelPoint>,
-    /// The average magnitude spectrum over all channels.
+    /// The average magnitude spectrum over all channels (empty when the analysis was
+    /// configured without it).
     pub spectrum: Spectrum,
     /// Mean-square energies of the 400 ms gating blocks (every 100 ms), for album loudness.
     pub(crate) gating_energies: Vec<f64>,

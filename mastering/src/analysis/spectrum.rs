@@ -20,6 +20,15 @@ pub struct Spectrum {
 }
 
 impl Spectrum {
+    /// A spectrum that was not measured: no bins, nothing averaged.
+    pub(crate) fn empty(sample_rate: u32, size: usize) -> Self {
+        Self {
+            bin_hz: f64::from(sample_rate) / size as f64,
+            level_db: Vec::new(),
+            frames_averaged: 0,
+        }
+    }
+
     /// `(frequency in Hz, level in dB)` of every bin.
     pub fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         self.level_db
@@ -135,8 +144,12 @@ impl SpectrumAccumulator {
     /// Adds the power spectrum of the pending frame of every channel (zero-padded if short).
     fn analyse_frame(&mut self) {
         for pending in &self.pending {
-            for (i, (w, win)) in self.windowed.iter_mut().zip(&self.window).enumerate() {
-                *w = pending.get(i).copied().unwrap_or(0.0) * win;
+            for ((w, &x), &win) in self.windowed.iter_mut().zip(pending).zip(&self.window) {
+                *w = x * win;
+            }
+            // A short last frame is zero-padded.
+            if let Some(rest) = self.windowed.get_mut(pending.len()..) {
+                rest.fill(0.0);
             }
             if self
                 .fft

@@ -137,21 +137,44 @@ impl LoudnessProfile {
         let decay = (-chunk / release_frames).exp();
         let ramp_frames = (limiter.lookahead_ms * 0.001 * rate).max(1.0);
         let ramp_chunks = (ramp_frames / chunk).ceil() as usize + 1;
+        // How much of a need `j + 1` chunks ahead is anticipated now.
+        let ramp: Vec<f64> = (0..ramp_chunks)
+            .map(|j| {
+                let distance = (j as f64 + 0.5) * chunk;
+                (1.0 - distance / ramp_frames).clamp(0.0, 1.0)
+            })
+            .collect();
+        // Chunks with a need among the `ramp_chunks` after the current one: most of a
+        // track has none, and nothing to anticipate.
+        let positive = |a: &&f64| **a > 0.0;
+        let mut ahead_needs = need
+            .iter()
+            .skip(1)
+            .take(ramp_chunks)
+            .filter(positive)
+            .count();
         let mut released = 0.0f64;
         need.iter()
             .enumerate()
             .map(|(k, &now)| {
                 released = now.max(released * decay);
-                let ahead = need
-                    .get(k + 1..(k + 1 + ramp_chunks).min(need.len()))
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &a)| {
-                        let distance = (j as f64 + 0.5) * chunk;
-                        a * (1.0 - distance / ramp_frames).clamp(0.0, 1.0)
-                    })
-                    .fold(0.0, f64::max);
+                let ahead = if ahead_needs == 0 {
+                    0.0
+                } else {
+                    need.get(k + 1..(k + 1 + ramp_chunks).min(need.len()))
+                        .unwrap_or_default()
+                        .iter()
+                        .zip(&ramp)
+                        .map(|(&a, &w)| a * w)
+                        .fold(0.0, f64::max)
+                };
+                // Slide the window on by one chunk.
+                if need.get(k + 1).is_some_and(|a| positive(&a)) {
+                    ahead_needs -= 1;
+                }
+                if need.get(k + 1 + ramp_chunks).is_some_and(|a| positive(&a)) {
+                    ahead_needs += 1;
+                }
                 released.max(ahead)
             })
             .collect()
@@ -161,10 +184,12 @@ impl LoudnessProfile {
 /// Builds a [`LoudnessProfile`] from planar blocks of any length.
 pub struct ProfileBuilder {
     profile: LoudnessProfile,
-    filters: Vec<KFilter>,
+    /// Per channel that counts (its weight is not zero): its index, weight and filter.
+    filters: Vec<(usize, f64, KFilter)>,
+    channels: usize,
     peaks: PeakScanner,
     frame_peaks: Vec<f32>,
-    weights: Vec<f64>,
+    frame_energies: Vec<f64>,
     /// Frames into the current chunk and sub-block.
     in_chunk: usize,
     in_sub_block: usize,
@@ -189,11 +214,14 @@ impl ProfileBuilder {
                 peak_db: f64::NEG_INFINITY,
             },
             filters: (0..channels)
-                .map(|_| KFilter::new(f64::from(sample_rate)))
+                .map(|c| (c, channel_weight(channels, c)))
+                .filter(|&(_, w)| w > 0.0)
+                .map(|(c, w)| (c, w, KFilter::new(f64::from(sample_rate))))
                 .collect(),
+            channels,
             peaks: PeakScanner::new(channels),
             frame_peaks: Vec::new(),
-            weights: (0..channels).map(|c| channel_weight(channels, c)).collect(),
+            frame_energies: Vec::new(),
             in_chunk: 0,
             in_sub_block: 0,
             chunk_energy: 0.0,
@@ -204,23 +232,31 @@ impl ProfileBuilder {
     /// Feeds one block: a slice per channel, all of the same length (extra channels and
     /// frames beyond the shortest channel are ignored).
     pub fn push(&mut self, block: &[&[f32]]) {
-        let block = block.get(..self.filters.len()).unwrap_or(block);
+        let block = block.get(..self.channels).unwrap_or(block);
         // Peaks a block at a time; the detector's delay of half a kernel (16 frames, 0.4 ms
         // at 44.1 kHz) is within the model's precision.
         let mut frame_peaks = std::mem::take(&mut self.frame_peaks);
+        let mut frame_energies = std::mem::take(&mut self.frame_energies);
         self.peaks.scan(block, &mut frame_peaks);
-        for (f, &frame_peak) in frame_peaks.iter().enumerate() {
-            let mut energy = 0.0;
-            for ((channel, filter), &w) in block.iter().zip(&mut self.filters).zip(&self.weights) {
-                let x = channel.get(f).copied().unwrap_or(0.0);
-                let k = filter.filter(if x.is_finite() { x } else { 0.0 });
-                energy += w * k * k;
+        k_weighted_energies(&mut self.filters, block, &mut frame_energies);
+        let frames = frame_peaks.len().min(frame_energies.len());
+        let mut start = 0;
+        while start < frames {
+            // Up to the end of the current chunk or sub-block, whichever comes first.
+            let n = (self.profile.chunk_frames - self.in_chunk)
+                .min(self.profile.sub_block_frames - self.in_sub_block)
+                .min(frames - start);
+            let run = start..start + n;
+            if let (Some(energies), Some(peaks)) =
+                (frame_energies.get(run.clone()), frame_peaks.get(run))
+            {
+                self.chunk_energy = energies.iter().fold(self.chunk_energy, |s, e| s + e);
+                let peak = peaks.iter().fold(0.0f32, |m, &p| if p > m { p } else { m });
+                self.chunk_peak = self.chunk_peak.max(f64::from(peak));
             }
-            let peak = self.chunk_peak.max(f64::from(frame_peak));
-            self.chunk_energy += energy;
-            self.chunk_peak = peak;
-            self.in_chunk += 1;
-            self.in_sub_block += 1;
+            self.in_chunk += n;
+            self.in_sub_block += n;
+            start += n;
             if self.in_sub_block == self.profile.sub_block_frames {
                 self.close_chunk();
                 // Pad the sub-block's chunk list so every sub-block has the same count.
@@ -234,6 +270,7 @@ impl ProfileBuilder {
             }
         }
         self.frame_peaks = frame_peaks;
+        self.frame_energies = frame_energies;
     }
 
     fn close_chunk(&mut self) {
@@ -259,6 +296,45 @@ impl ProfileBuilder {
         self.profile.energies.truncate(whole);
         self.profile.peaks_db.truncate(whole);
         self.profile
+    }
+}
+
+/// Writes into `energies[n]` the channel-weighted sum of the squared K-weighted samples of
+/// frame `n` (non-finite samples as silence). Two channels at a time, their filters copied
+/// into locals: the two recursions then overlap, and the filters' memories stay in
+/// registers (they could alias `energies` otherwise).
+fn k_weighted_energies(
+    filters: &mut [(usize, f64, KFilter)],
+    block: &[&[f32]],
+    energies: &mut Vec<f64>,
+) {
+    let frames = block.iter().map(|c| c.len()).min().unwrap_or(0);
+    energies.clear();
+    energies.resize(frames, 0.0);
+    let samples = |c: usize| block.get(c).and_then(|x| x.get(..frames)).unwrap_or(&[]);
+    let finite = |x: f32| if x.is_finite() { x } else { 0.0 };
+    let mut pairs = filters.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let [(c0, w0, f0), (c1, w1, f1)] = pair else {
+            continue;
+        };
+        let (w0, w1) = (*w0, *w1);
+        let (mut k0, mut k1) = (f0.clone(), f1.clone());
+        for ((e, &x0), &x1) in energies.iter_mut().zip(samples(*c0)).zip(samples(*c1)) {
+            let y0 = k0.filter(finite(x0));
+            let y1 = k1.filter(finite(x1));
+            *e += w0 * y0 * y0 + w1 * y1 * y1;
+        }
+        (*f0, *f1) = (k0, k1);
+    }
+    for (c, w, f) in pairs.into_remainder() {
+        let w = *w;
+        let mut k = f.clone();
+        for (e, &x) in energies.iter_mut().zip(samples(*c)) {
+            let y = k.filter(finite(x));
+            *e += w * y * y;
+        }
+        *f = k;
     }
 }
 

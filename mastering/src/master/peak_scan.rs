@@ -1,135 +1,57 @@
-//! The true peak of every frame, fast: 4x polyphase interpolation with the limiter's own
-//! filter design, computed a block at a time (one multiply-add pass over the block per tap,
-//! which the compiler vectorizes) instead of a dot product per frame and phase.
+//! The true peak of every frame as the limiter sees it: the limiter's own block-wise
+//! detector ([`TruePeakKernel`]: 4x interpolation with its filter, folded on the filter's
+//! symmetry), run over the audio the limiter would be fed.
 
-use mixgraph_nodes::dsp::oversample::{Interpolator, OversamplingFilter};
-
-/// Oversampling factor (the limiter's).
-const FACTOR: usize = 4;
-/// Taps per polyphase branch (the limiter's).
-const TAPS_PER_PHASE: usize = 32;
-/// Stopband of the interpolation filter (the limiter's).
-const STOPBAND_DB: f64 = 80.0;
+use mixgraph_nodes::dsp::true_peak::{DELAY, HISTORY, TruePeakKernel};
 
 /// Per-frame peaks of the 4x-interpolated signal, over all channels.
 pub struct PeakScanner {
-    /// Per branch `p` (output `p` quarter-frames after the sample): its non-zero taps as
-    /// `(j, h)`, the weight of the input `j` frames back.
-    taps: Vec<Vec<(usize, f32)>>,
-    /// Per channel: the last `history` samples of the previous block, then the current one.
+    kernel: TruePeakKernel,
+    /// Per channel: the last [`HISTORY`] samples of the previous block, then the current one.
     buffers: Vec<Vec<f32>>,
-    history: usize,
 }
 
 impl PeakScanner {
     /// A scanner for `channels` channels.
     pub fn new(channels: usize) -> Self {
-        let filter = OversamplingFilter::design(FACTOR, TAPS_PER_PHASE, STOPBAND_DB);
-        let history = filter.taps_per_phase();
-        let taps = branch_taps(&filter);
         Self {
-            taps,
-            buffers: vec![vec![0.0; history]; channels],
-            history,
+            kernel: TruePeakKernel::new(),
+            buffers: vec![vec![0.0; HISTORY]; channels],
         }
     }
 
     /// Frames by which a frame's peak lags the frame (the interpolator's delay).
     pub fn delay(&self) -> usize {
-        self.history / 2
+        DELAY
     }
 
     /// Writes into `peaks[n]` the largest interpolated magnitude over all channels around
     /// frame `n` of the block (delayed by [`PeakScanner::delay`]). `peaks` is resized to the
-    /// block's length (the shortest channel's).
+    /// block's length (the shortest channel's). Non-finite samples count as silence.
     pub fn scan(&mut self, block: &[&[f32]], peaks: &mut Vec<f32>) {
         let frames = block.iter().map(|c| c.len()).min().unwrap_or(0);
         peaks.clear();
         peaks.resize(frames, 0.0);
-        let history = self.history;
         for (buffer, channel) in self.buffers.iter_mut().zip(block) {
-            buffer.truncate(history);
+            // Keep the last `HISTORY` samples of the previous block.
+            let drop = buffer.len().saturating_sub(HISTORY);
+            buffer.drain(..drop);
             buffer.extend(
                 channel
                     .iter()
                     .take(frames)
                     .map(|&x| if x.is_finite() { x } else { 0.0 }),
             );
-            for branch in &self.taps {
-                scan_branch(branch, buffer, history, peaks);
-            }
-            // Keep the last `history` samples for the next block.
-            let keep = buffer.len() - history;
-            buffer.drain(..keep);
+            self.kernel.raise_peaks(buffer, peaks);
         }
     }
-}
-
-/// Frames computed together, their sums held in registers across the taps.
-const LANES: usize = 32;
-
-/// Raises `peaks[n]` to the magnitude of one branch's output at every frame `n` of the
-/// block, whose sample `n` is `buffer[history + n]`.
-fn scan_branch(branch: &[(usize, f32)], buffer: &[f32], history: usize, peaks: &mut [f32]) {
-    let frames = peaks.len();
-    let output = |n: usize, len: usize, out: &mut [f32]| {
-        for &(j, h) in branch {
-            let start = history + n - j;
-            if let Some(x) = buffer.get(start..start + len) {
-                for (o, &x) in out.iter_mut().zip(x) {
-                    *o += h * x;
-                }
-            }
-        }
-    };
-    let mut n = 0;
-    while n + LANES <= frames {
-        let mut sums = [0.0f32; LANES];
-        for &(j, h) in branch {
-            let start = history + n - j;
-            let Some(x) = buffer
-                .get(start..start + LANES)
-                .and_then(|x| <&[f32; LANES]>::try_from(x).ok())
-            else {
-                continue;
-            };
-            for (s, &x) in sums.iter_mut().zip(x) {
-                *s += h * x;
-            }
-        }
-        for (peak, s) in peaks[n..n + LANES].iter_mut().zip(sums) {
-            *peak = peak.max(s.abs());
-        }
-        n += LANES;
-    }
-    let rest = frames - n;
-    let mut sums = [0.0f32; LANES];
-    output(n, rest, &mut sums[..rest]);
-    for (peak, s) in peaks[n..].iter_mut().zip(sums) {
-        *peak = peak.max(s.abs());
-    }
-}
-
-/// The polyphase branches of `filter`, read off the engine's own interpolator by feeding it
-/// an impulse (the output of branch `p` after input `k` is its tap `k`), zero taps dropped.
-fn branch_taps(filter: &OversamplingFilter) -> Vec<Vec<(usize, f32)>> {
-    let length = filter.taps_per_phase() + 1;
-    let mut interpolator = Interpolator::new(filter);
-    let mut out = vec![0.0; filter.factor()];
-    let mut taps = vec![Vec::with_capacity(length); filter.factor()];
-    for k in 0..length {
-        interpolator.process(if k == 0 { 1.0 } else { 0.0 }, &mut out);
-        for (branch, &v) in taps.iter_mut().zip(&out) {
-            if v != 0.0 {
-                branch.push((k, v as f32));
-            }
-        }
-    }
-    taps
 }
 
 #[cfg(test)]
 mod tests {
+    use mixgraph_nodes::dsp::oversample::{Interpolator, OversamplingFilter};
+    use mixgraph_nodes::dsp::true_peak::{FACTOR, STOPBAND_DB, TAPS_PER_PHASE};
+
     use super::*;
 
     #[test]

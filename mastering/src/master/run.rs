@@ -15,14 +15,15 @@ use super::group::{Group, group_loudness};
 use super::inputs::{check_outputs, name_inputs};
 use super::master_chain::{LIMITER_CEILING_RANGE, MasterChain};
 use super::options::MasterOptions;
-use super::parallel::parallel_map;
+use super::parallel::{parallel_map, parallel_map_evenly};
 use super::planning::{AIM_FRACTION, PEAK_SLACK_DB};
 use super::report::MasterReport;
 use super::settings::RenderSettings;
 use super::staging::Staging;
 use super::timing::Timing;
 use super::track::{BLOCK_FRAMES, Track, analyse_inputs, prepare};
-use crate::analysis::{Analysis, FileAnalysis, analyze_file};
+use crate::analysis::{Analysis, AnalyzerConfig, FileAnalysis, analyze_file_with};
+use crate::error::AnalysisError;
 use crate::targets::Target;
 
 /// How far the limiter's own reading may exceed the allowed gain reduction, in dB.
@@ -62,12 +63,46 @@ fn master_timed(
     let named = name_inputs(inputs)?;
     check_outputs(&named, options)?;
     let mut staging = Staging::create(&options.out_dir)?;
+    // The inputs' full analyses (for the report) run beside everything else from the start:
+    // beside the profiles first, then the renders and the measurements.
+    std::thread::scope(|scope| {
+        let analyses =
+            scope.spawn(|| timing.phase(|| "analyse inputs".into(), || analyse_inputs(&named)));
+        let delivered = prepare_and_deliver(chain, &named, options, &mut staging, events, timing);
+        let analyses = analyses
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let Delivered {
+            run,
+            groups,
+            tracks,
+        } = delivered?;
+        run.finish(&groups, &tracks, &analyses?, staging, started)
+    })
+}
+
+/// Every deliverable of a run on target, ready for the report.
+struct Delivered<'a> {
+    run: Run<'a>,
+    groups: Vec<Group>,
+    tracks: Vec<Track>,
+}
+
+/// Profiles every input, then plans, renders, measures and corrects every deliverable.
+fn prepare_and_deliver<'a>(
+    chain: &'a MasterChain,
+    named: &[(PathBuf, String)],
+    options: &'a MasterOptions,
+    staging: &mut Staging,
+    events: &mut dyn FnMut(&MasterEvent),
+    timing: &'a Timing,
+) -> Result<Delivered<'a>, MasterError> {
     let target = options.target;
     let first_ceiling = (target.true_peak_dbtp - options.ceiling_margin_db)
         .clamp(LIMITER_CEILING_RANGE.0, LIMITER_CEILING_RANGE.1);
     let tracks = timing.phase(
         || "prepare (pre-limiter render, profile)".into(),
-        || prepare(&named, chain, &staging),
+        || prepare(named, chain, staging),
     )?;
     for t in &tracks {
         events(&MasterEvent::Measured {
@@ -100,16 +135,11 @@ fn master_timed(
         renders: 0,
         timing,
     };
-    // The inputs' full analyses (for the report) run beside the renders.
-    std::thread::scope(|scope| {
-        let analyses =
-            scope.spawn(|| timing.phase(|| "analyse inputs".into(), || analyse_inputs(&named)));
-        let delivered = run.deliver(&groups, &tracks, first_ceiling, &mut staging, events);
-        let analyses = analyses
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        delivered?;
-        run.finish(&groups, &tracks, &analyses?, staging, started)
+    run.deliver(&groups, &tracks, first_ceiling, staging, events)?;
+    Ok(Delivered {
+        run,
+        groups,
+        tracks,
     })
 }
 
@@ -231,15 +261,27 @@ impl Run<'_> {
         if jobs.is_empty() {
             return Ok(false);
         }
-        let chain = self.chain;
-        let round = self.renders;
-        let outcomes = self.timing.phase(
-            || format!("render ({} job(s) after {round} render(s))", jobs.len()),
-            || parallel_map(&jobs, |job| render(chain, &tracks[job.track].source, job)),
+        // Each job renders, then reads back and measures the files it wrote, all at once;
+        // jobs run side by side, so one job's files are measured while another renders.
+        let (chain, timing) = (self.chain, self.timing);
+        let plotted = |d: usize| self.options.plot && d == 0;
+        let rendered = self.renders;
+        let outcomes = timing.phase(
+            || {
+                format!(
+                    "render and measure {} job(s) after {rendered} render(s)",
+                    jobs.len()
+                )
+            },
+            || {
+                parallel_map(&jobs, |job| {
+                    render_and_measure(chain, &tracks[job.track], job, &plotted, timing)
+                })
+            },
         );
-        let mut readings = Vec::with_capacity(jobs.len());
+        let mut measured = Vec::with_capacity(jobs.len());
         for (job, outcome) in jobs.iter().zip(outcomes) {
-            let rendered = outcome?;
+            let (rendered, files) = outcome?;
             self.renders += 1;
             events(&MasterEvent::Rendered {
                 track: tracks[job.track].stem.clone(),
@@ -248,11 +290,11 @@ impl Run<'_> {
                 max_reduction_db: rendered.max_reduction_db,
                 seconds: rendered.seconds,
             });
-            if let (Some(limit), Some(measured)) = (
+            if let (Some(limit), Some(reading)) = (
                 self.options.max_gain_reduction_db,
                 rendered.max_reduction_db,
             ) {
-                if measured > limit + MEASURED_REDUCTION_SLACK_DB {
+                if reading > limit + MEASURED_REDUCTION_SLACK_DB {
                     let group = groups
                         .iter()
                         .find(|g| g.tracks.contains(&job.track))
@@ -261,51 +303,23 @@ impl Run<'_> {
                         group,
                         tracks,
                         &job.settings,
-                        measured,
+                        reading,
                         self.target.integrated_lufs,
                     ));
                 }
             }
-            readings.push(rendered.max_reduction_db);
+            measured.push((job, rendered.max_reduction_db, files));
         }
-        // Measure every file just written, in parallel.
-        let written: Vec<(&RenderJob, Option<f64>, usize, &PathBuf)> = jobs
-            .iter()
-            .zip(readings)
-            .flat_map(|(job, reading)| {
-                job.outputs
-                    .iter()
-                    .map(move |(d, _, path)| (job, reading, *d, path))
-            })
-            .collect();
-        let timing = self.timing;
-        let measured = timing.phase(
-            || format!("measure {} delivered file(s)", written.len()),
-            || {
-                parallel_map(&written, |(_, _, _, path)| {
-                    timing.phase(
-                        || {
-                            format!(
-                                "  measure {}",
-                                path.file_name().map_or_else(
-                                    || path.to_string_lossy(),
-                                    std::ffi::OsStr::to_string_lossy
-                                )
-                            )
-                        },
-                        || analyze_file(path),
-                    )
-                })
-            },
-        );
-        for ((job, reading, d, _), file) in written.iter().zip(measured) {
-            self.attempts[job.track][*d].push(Attempt {
-                settings: job.settings,
-                max_reduction_db: *reading,
-                file: file.map_err(MasterError::Measure)?,
-                passes: false,
-                correction: None,
-            });
+        for (job, reading, files) in measured {
+            for ((d, _, _), file) in job.outputs.iter().zip(files) {
+                self.attempts[job.track][*d].push(Attempt {
+                    settings: job.settings,
+                    max_reduction_db: reading,
+                    file: file.map_err(MasterError::Measure)?,
+                    passes: false,
+                    correction: None,
+                });
+            }
         }
         self.check(groups, tracks, events)?;
         Ok(true)
@@ -416,6 +430,36 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Renders one job, then measures every file it wrote, read back from the disk, all at once
+/// (the spectrum only where `plotted` says the deliverable is drawn).
+fn render_and_measure(
+    chain: &MasterChain,
+    track: &Track,
+    job: &RenderJob,
+    plotted: &(dyn Fn(usize) -> bool + Sync),
+    timing: &Timing,
+) -> Result<(Rendered, Vec<Result<FileAnalysis, AnalysisError>>), MasterError> {
+    let rendered = timing.phase(
+        || format!("  render {}", track.stem),
+        || render(chain, &track.source, job),
+    )?;
+    let files = parallel_map_evenly(&job.outputs, |(d, _, path)| {
+        timing.phase(
+            || {
+                let name = path.file_name().unwrap_or_default();
+                format!("  measure {}", name.to_string_lossy())
+            },
+            || {
+                analyze_file_with(path, |info| AnalyzerConfig {
+                    spectrum: plotted(*d),
+                    ..AnalyzerConfig::for_bit_depth(info.bits_per_sample)
+                })
+            },
+        )
+    });
+    Ok((rendered, files))
 }
 
 /// Renders one job: the post-limiter graph from the track's source to its deliverables.

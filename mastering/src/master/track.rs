@@ -1,7 +1,8 @@
 //! Preparing a track for mastering: the pre-limiter audio rendered when the chain has
 //! anything before the limiter (or must change the file's channel count), then profiled for
 //! the limiter model, which also gives the exact loudness of the limiter's input. The full
-//! analysis of the input, for the report, runs beside the renders ([`analyse_inputs`]).
+//! analysis of the input, for the report, runs beside the profiles and the renders
+//! ([`analyse_inputs`]).
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use super::limiter_model::{LoudnessProfile, ProfileBuilder};
 use super::master_chain::MasterChain;
 use super::parallel::parallel_map;
 use super::staging::Staging;
-use crate::analysis::{FileAnalysis, analyze_file};
+use crate::analysis::{AnalyzerConfig, FileAnalysis, analyze_file_with};
 use crate::error::AnalysisError;
 use crate::warnings::{Warning, WarningThresholds, mastering_input_warnings};
 
@@ -167,7 +168,8 @@ pub struct InputAnalysis {
     pub warnings: Vec<Warning>,
 }
 
-/// Analyses every input, one after the other (meant to run beside the renders).
+/// Analyses every input, one after the other (meant to run beside the profiles and the
+/// renders). The spectrum is left out: the report and the plots show the delivered files'.
 ///
 /// # Errors
 /// An input that cannot be read.
@@ -176,7 +178,10 @@ pub fn analyse_inputs(inputs: &[(PathBuf, String)]) -> Result<Vec<InputAnalysis>
     inputs
         .iter()
         .map(|(input, _)| {
-            let file = analyze_file(input)?;
+            let file = analyze_file_with(input, |info| AnalyzerConfig {
+                spectrum: false,
+                ..AnalyzerConfig::for_bit_depth(info.bits_per_sample)
+            })?;
             let warnings = mastering_input_warnings(&file.analysis, &file.info, &thresholds);
             Ok(InputAnalysis { file, warnings })
         })
