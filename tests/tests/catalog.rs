@@ -205,11 +205,10 @@ fn last_second_time(
 }
 
 /// Nodes that do more work in silence than in loud noise for a reason other than subnormal
-/// numbers (their subnormal check above still applies). `expander`: loud noise sits above its
-/// threshold, where the block-structured core takes its exact "no reduction" shortcut, while
-/// silence sits below it, where every frame's expansion gain is computed (3.3-3.6x). Open:
-/// a settled-at-the-range shortcut would remove it. The test fails once an entry is fixed.
-const KNOWN_SLOW_SILENCE: &[&str] = &["expander"];
+/// numbers (their subnormal check above still applies). None now: `expander` left the list
+/// when its gain path got exact shortcuts for a settled reduction (silence rests at the
+/// range). The test fails once an entry is fixed.
+const KNOWN_SLOW_SILENCE: &[&str] = &[];
 
 /// Silence after loud input must not slow a node down: decaying filter, envelope and reverb
 /// states must not sink into subnormal numbers (the engine sets flush-to-zero, and nodes keep

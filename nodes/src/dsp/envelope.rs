@@ -94,6 +94,12 @@ impl SlidingMax {
         self.queue.front().map_or(value, |&(_, v)| v)
     }
 
+    /// The largest of the values in the window as of the last push (the next push may let
+    /// the oldest go, never raise it); `None` before the first push.
+    pub fn current_max(&self) -> Option<f64> {
+        self.queue.front().map(|&(_, v)| v)
+    }
+
     /// The same as `count` calls of [`SlidingMax::push`] with `value`, in constant time
     /// (the outputs of those calls are not needed: every one of them is at least `value`).
     pub fn push_run(&mut self, value: f64, count: usize) {
@@ -711,7 +717,7 @@ impl Ballistics {
 
     /// [`Ballistics::process`] for each of `targets` in turn, writing every new state to
     /// `out` (as many frames as the shorter of the two holds).
-    pub fn run<T: Copy + Into<f64>>(
+    pub fn run<T: Copy + Into<f64> + PartialEq>(
         &mut self,
         targets: &[T],
         out: &mut [f64],
@@ -729,13 +735,15 @@ impl Ballistics {
         let mut done = 0;
         while done < n {
             let run = (FLUSH_PERIOD - self.since_flush).min(n - done);
-            self.state = follow(
-                self.state,
-                &targets[done..done + run],
-                &mut out[done..done + run],
-                rise,
-                fall,
-            );
+            let (targets, out) = (&targets[done..done + run], &mut out[done..done + run]);
+            match same_all_along(targets) {
+                // One target all run long, and the state already where that target keeps
+                // it: every state of the run is this one.
+                Some(t) if step(self.state, t.into(), rise, fall) == self.state => {
+                    out.fill(self.state);
+                }
+                _ => self.state = follow(self.state, targets, out, rise, fall),
+            }
             self.advance(run);
             done += run;
         }
@@ -760,6 +768,22 @@ impl Ballistics {
     /// Back to 0 dB.
     pub fn reset(&mut self) {
         *self = Ballistics::default();
+    }
+}
+
+/// The value every one of `values` has, if they all have the same (and there is one).
+pub fn same_all_along<T: Copy + PartialEq>(values: &[T]) -> Option<T> {
+    let first = *values.first()?;
+    values.iter().all(|&v| v == first).then_some(first)
+}
+
+/// One frame of [`Ballistics`]: the same operations as [`follow`].
+#[inline(always)]
+fn step(state: f64, target: f64, rise: f64, fall: f64) -> f64 {
+    if target > state {
+        rise * state + (1.0 - rise) * target
+    } else {
+        fall * state + (1.0 - fall) * target
     }
 }
 
@@ -893,12 +917,19 @@ mod tests {
         let targets = stepped_targets();
         for (rise, fall) in [(0.9, 0.99), (0.99, 0.9), (0.95, 0.95)] {
             let want = branching(&targets, rise, fall);
+            let mut by_frame = Vec::new();
             for block in [1, 7, 256, 1000, 4000] {
                 let mut b = Ballistics::new();
                 let mut got = vec![0.0; targets.len()];
                 for (t, o) in targets.chunks(block).zip(got.chunks_mut(block)) {
                     b.run(t, o, rise, fall);
                 }
+                // Exactly the same at every block size (the shortcuts for a state at rest
+                // on a steady target change nothing).
+                if block == 1 {
+                    by_frame = got.clone();
+                }
+                assert_eq!(got, by_frame, "rise {rise} fall {fall} block {block}");
                 for (n, (g, w)) in got.iter().zip(&want).enumerate() {
                     // The flush may zero what the textbook form leaves under 1e-12 dB.
                     assert!(

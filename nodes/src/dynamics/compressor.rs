@@ -664,6 +664,38 @@ mod tests {
     }
 
     #[test]
+    fn shortcuts_for_steady_levels_and_silence_change_no_sample() {
+        // A steady tone long enough for the reduction to settle exactly, silence (the
+        // release to rest), a tone under the knee, each frame by frame and in blocks.
+        let mut x = cosine(1000.0, FS, -6.0, 48_000);
+        x.extend(vec![0.0; 24_000]);
+        x.extend(cosine(1000.0, FS, -40.0, 9600));
+        let input = vec![x.clone(), x];
+        for params in [
+            vec![num("attack", 1.0), num("release", 20.0)],
+            vec![
+                text("detection", "rms"),
+                num("link", 50.0),
+                num("makeup", 3.0),
+            ],
+        ] {
+            let frame_by_frame =
+                testkit::render(Compressor, &params, std::slice::from_ref(&input), FS, 1);
+            for block in [64, 1000, 4096] {
+                let out =
+                    testkit::render(Compressor, &params, std::slice::from_ref(&input), FS, block);
+                assert_eq!(out, frame_by_frame, "{params:?}, block {block}");
+            }
+        }
+        // The steady tone settles on the static curve: 12 dB over a -18 dB threshold at
+        // 4:1 (past the 6 dB knee) is 9 dB down.
+        let params = [num("attack", 1.0), num("release", 20.0)];
+        let out = testkit::render(Compressor, &params, std::slice::from_ref(&input), FS, 1000);
+        let gain = rms_db(&out[0][0][24_000..48_000]) - rms_db(&input[0][24_000..48_000]);
+        assert!((gain + 9.0).abs() < 0.1, "{gain} dB");
+    }
+
+    #[test]
     fn node_contract() {
         testkit::check_node_contract(
             Compressor,

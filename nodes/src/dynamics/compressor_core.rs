@@ -36,7 +36,7 @@ use super::gain_computer::CompressorCurve;
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
 use crate::dsp::envelope::{
     Ballistics, KeySample, LEVEL_FLOOR, LevelDetector, Wanted, larger, largest,
-    one_pole_coefficient,
+    one_pole_coefficient, same_all_along,
 };
 use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude, power_to_db};
 
@@ -550,6 +550,8 @@ impl CompressorCore {
             self.max_reduction = larger(self.max_reduction, most);
             if most == 0.0 {
                 out.fill(db_to_amplitude(s.makeup as f32));
+            } else if let Some(r) = same_all_along(reductions) {
+                out.fill(db_to_amplitude((s.makeup - r) as f32));
             } else {
                 // The gains in dB first, so the exponentials run four to a register.
                 for (d, &r) in shared.iter_mut().zip(reductions) {

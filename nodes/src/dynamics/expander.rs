@@ -18,6 +18,7 @@ use super::compressor_core::TimeConstant;
 use super::gain_computer::expander_reduction;
 use crate::dsp::envelope::{
     Ballistics, KeySample, LEVEL_FLOOR, PEAK_HOLD_MS, SlidingMax, WindowMax, larger, largest,
+    same_all_along,
 };
 use crate::dsp::fast_db::{amplitude_to_db, db_to_amplitude};
 
@@ -245,12 +246,31 @@ impl ExpanderProcessor {
             held.fill(0.0);
             self.hold.push_run(0.0, held.len());
         } else {
-            for (h, &l) in held.iter_mut().zip(levels.iter()) {
+            let target = |l: f32| {
                 let level = f64::from(amplitude_to_db(larger(l, LEVEL_FLOOR as f32)));
-                *h = expander_reduction(level, s.threshold, s.ratio, s.range);
+                expander_reduction(level, s.threshold, s.ratio, s.range)
+            };
+            match same_all_along(levels) {
+                // One level all run long (silence, say): one target.
+                Some(l) => held.fill(target(l)),
+                None => {
+                    for (h, &l) in held.iter_mut().zip(levels.iter()) {
+                        *h = target(l);
+                    }
+                }
             }
-            for h in held.iter_mut() {
-                *h = 0.0 - self.hold.push(0.0 - *h);
+            match same_all_along(held) {
+                // One target all run long, and nothing smaller in the hold: the hold
+                // passes it unchanged.
+                Some(t) if self.hold.current_max().is_none_or(|m| m <= 0.0 - t) => {
+                    self.hold.push_run(0.0 - t, held.len());
+                    held.fill(0.0 - (0.0 - t));
+                }
+                _ => {
+                    for h in held.iter_mut() {
+                        *h = 0.0 - self.hold.push(0.0 - *h);
+                    }
+                }
             }
         }
         // Closing (reduction growing) follows the release, opening the attack.
@@ -259,6 +279,8 @@ impl ExpanderProcessor {
         self.max_reduction = larger(self.max_reduction, most);
         if most == 0.0 {
             levels.fill(1.0);
+        } else if let Some(r) = same_all_along(reductions) {
+            levels.fill(db_to_amplitude((-r) as f32));
         } else {
             for (g, &r) in levels.iter_mut().zip(reductions.iter()) {
                 *g = db_to_amplitude((-r) as f32);
@@ -471,6 +493,34 @@ mod tests {
                 "param {param}: a gain step of {step} dB between samples"
             );
         }
+    }
+
+    #[test]
+    fn shortcuts_for_steady_levels_and_silence_change_no_sample() {
+        // Loud (open), silence (closing to the range and resting there), quiet below the
+        // threshold (expanding), each long enough for the gain to settle.
+        let mut x = cosine(1000.0, FS, -10.0, 9600);
+        x.extend(vec![0.0; 24_000]);
+        x.extend(cosine(1000.0, FS, -45.0, 24_000));
+        x.extend(vec![0.0; 9600]);
+        let params = [
+            num("threshold", -30.0),
+            num("release", 20.0),
+            num("hold", 5.0),
+        ];
+        let input = [vec![x]];
+        let frame_by_frame = testkit::render(Expander, &params, &input, FS, 1);
+        for block in [64, 1000, 4096] {
+            let out = testkit::render(Expander, &params, &input, FS, block);
+            assert_eq!(out, frame_by_frame, "block {block}");
+        }
+        // The quiet tone settles on the static curve: (2 - 1) (-30 - -45) = 15 dB down.
+        let (i, o) = (
+            &input[0][0][45_600..57_600],
+            &frame_by_frame[0][0][45_600..57_600],
+        );
+        let gain = rms_db(o) - rms_db(i);
+        assert!((gain + 15.0).abs() < 0.1, "{gain} dB");
     }
 
     #[test]
