@@ -15,17 +15,23 @@
 //! For every frame: each channel's detector reads its key; its level in dB (the held peak,
 //! the RMS, or during a detection change a crossfade of the two) goes through the static
 //! curve to a target reduction; the link pulls each channel's target toward the largest one
-//! (at 100 % every channel takes the target of the loudest level); the ballistics smooth
-//! it; the gain is `makeup - reduction` dB.
+//! (at 100 % every channel takes the target of the loudest channel's level); the ballistics
+//! smooth it; the gain is `makeup - reduction` dB.
 //!
-//! The work is done a stage at a time over a run of frames (detectors, levels to dB, curve,
-//! ballistics, dB to gain), so every stage but the ballistics vectorizes. While a parameter
-//! ramps the runs are one frame long. Every frame's result depends only on the frames
-//! before it, never on how they were cut into blocks. Shortcuts that give exactly what the
-//! full computation would: no logarithm while every level of a run is below the knee
-//! (with a margin far larger than the error of [`crate::dsp::fast_db`]), no ballistics or exponential
-//! while the reduction rests at 0, and one ballistics state for all channels while the link
-//! is 100 % and their states are equal (they then stay equal).
+//! The work is done a stage at a time over a run of up to 256 frames: detectors, levels
+//! to dB and the curve, ballistics, dB to gain. Levels, dB, targets and gains are single
+//! precision (four to a vector register; see [`crate::dsp::fast_db`] for the accuracy);
+//! mean squares and ballistics, recursions over thousands of frames, are double. While a
+//! parameter ramps the runs are one frame long. Every frame's result depends only on the
+//! frames before it, never on how they were cut into blocks.
+//!
+//! Shortcuts, each giving exactly what the full computation would: at 100 % link a single
+//! peak hold on the loudest channel (the largest of the channels' holds) and one logarithm
+//! per frame; no logarithm while every level of a run is below the knee (with a margin far
+//! larger than the error of the fast logarithm); one ballistics state for all channels
+//! while the link is 100 % and their states are equal (they then stay equal); no
+//! recursion while the state rests where a steady target keeps it (at 0 in silence); one
+//! exponential while the reduction does not change.
 //!
 //! [`PEAK_HOLD_MS`]: crate::dsp::envelope::PEAK_HOLD_MS
 //! [`RMS_WINDOW_MS`]: crate::dsp::envelope::RMS_WINDOW_MS
@@ -51,7 +57,8 @@ pub const UNLIMITED_RANGE_DB: f64 = 1000.0;
 const RUN: usize = 256;
 
 /// How far below the knee's lower edge (dB) a level must be for the curve to be skipped:
-/// far more than the error of [`crate::dsp::fast_db`], so the shortcut gives exactly the curve's 0.
+/// far more than the error of [`crate::dsp::fast_db`], so the shortcut gives exactly the
+/// curve's 0.
 const QUIET_MARGIN_DB: f64 = 1e-3;
 
 /// The settings of a compressor gain path, in the units of its parameters.
