@@ -318,6 +318,34 @@ impl CompressorProcessor {
             }
             return;
         }
+        // Lookahead: the main signal goes through the delay, frame by frame (it advances
+        // all channels together). Stereo, the common case, with its slices fetched once.
+        let input = |c: usize| {
+            ctx.inputs
+                .channel(0, c)
+                .get(offset..offset + n)
+                .unwrap_or(&[])
+        };
+        let (x0, x1) = (input(0), input(1));
+        let (g0, g1) = (self.core.gains(detector(0)), self.core.gains(detector(1)));
+        let mut port = ctx.outputs.port(0);
+        let pair = port.pair(0, 1).and_then(|(o0, o1)| {
+            Some((
+                o0.get_mut(offset..offset + n)?,
+                o1.get_mut(offset..offset + n)?,
+            ))
+        });
+        if let (2, Some((o0, o1))) = (self.channels, pair) {
+            let frames = x0.iter().zip(x1).zip(g0.iter().zip(g1));
+            for ((((&x0, &x1), (&g0, &g1)), o0), o1) in frames.zip(o0.iter_mut()).zip(o1) {
+                let d0 = self.delay.swap(0, f64::from(x0));
+                let d1 = self.delay.swap(1, f64::from(x1));
+                self.delay.advance();
+                *o0 = (d0 * f64::from(g0)) as f32;
+                *o1 = (d1 * f64::from(g1)) as f32;
+            }
+            return;
+        }
         for f in 0..n {
             for c in 0..self.channels {
                 let x = ctx.inputs.channel(0, c).get(offset + f).copied();
@@ -624,6 +652,22 @@ mod tests {
         );
         // Aligned: the output is the input delayed by the latency, times the gain.
         assert!(out[0][0][..onset + frames].iter().all(|&y| y == 0.0));
+        // In stereo (channels delayed together) each channel is what mono gives, and the
+        // channels can differ: the right one, half as loud, is delayed as much.
+        let quieter: Vec<f32> = x.iter().map(|v| v * 0.5).collect();
+        let stereo = testkit::render(
+            Compressor,
+            &params,
+            &[vec![x.clone(), quieter.clone()]],
+            FS,
+            256,
+        );
+        assert_eq!(stereo[0][0], out[0][0]);
+        assert!(stereo[0][1][..onset + frames].iter().all(|&y| y == 0.0));
+        for (n, (&l, &r)) in stereo[0][0].iter().zip(&stereo[0][1]).enumerate() {
+            // Linked: both channels take the same gain.
+            assert!((r - 0.5 * l).abs() <= 1e-6 * l.abs(), "frame {n}: {l} {r}");
+        }
     }
 
     #[test]
