@@ -10,6 +10,9 @@
 //! ```
 //! Only allocations made by the watching thread while it watches are counted, so other
 //! threads (the test harness, a writer thread) do not disturb the count.
+//! [`count_allocations_on_every_thread`] counts every thread instead (for a parallel schedule
+//! whose workers must not allocate either); a binary using it should hold a single test, so
+//! no other test's threads allocate meanwhile.
 
 #![allow(
     unsafe_code,
@@ -18,6 +21,12 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Whether every thread's allocations are being counted.
+static EVERY_THREAD: AtomicBool = AtomicBool::new(false);
+/// Allocations counted on every thread while [`EVERY_THREAD`] is set.
+static EVERY_THREAD_COUNT: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static WATCHING: Cell<bool> = const { Cell::new(false) };
@@ -45,6 +54,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
 }
 
 fn note() {
+    if EVERY_THREAD.load(Ordering::Relaxed) {
+        EVERY_THREAD_COUNT.fetch_add(1, Ordering::Relaxed);
+    }
     let _ = WATCHING.try_with(|w| {
         if w.get() {
             let _ = COUNT.try_with(|c| c.set(c.get() + 1));
@@ -74,4 +86,14 @@ pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
     let result = f();
     watch(false);
     (result, count() - before)
+}
+
+/// Runs `f` and returns its result with the number of allocations every thread of the
+/// process made meanwhile (the calling thread and any workers).
+pub fn count_allocations_on_every_thread<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = EVERY_THREAD_COUNT.load(Ordering::SeqCst);
+    EVERY_THREAD.store(true, Ordering::SeqCst);
+    let result = f();
+    EVERY_THREAD.store(false, Ordering::SeqCst);
+    (result, EVERY_THREAD_COUNT.load(Ordering::SeqCst) - before)
 }

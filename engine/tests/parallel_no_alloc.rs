@@ -4,59 +4,20 @@
 //! feedback loop runs on 2 and on 4 threads. Its only test, so no other test's threads
 //! allocate meanwhile.
 
-#![allow(
-    unsafe_code,
-    reason = "a global allocator is the way to count allocations"
-)]
 #![allow(clippy::unwrap_used, reason = "test setup: a failure is a failed test")]
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
 use common::*;
+use mixgraph_engine::alloc_counter::{CountingAllocator, count_allocations_on_every_thread};
 use mixgraph_engine::{AutomationLane, Breakpoint, CompileConfig, Curve, Graph, compile};
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static COUNT: AtomicU64 = AtomicU64::new(0);
-
-/// Forwards to the system allocator; counts every call while `COUNTING` is set.
-struct EveryThread;
-
-// SAFETY: every call forwards to the system allocator with the same arguments; counting
-// touches only atomics.
-unsafe impl GlobalAlloc for EveryThread {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    if COUNTING.load(Ordering::Relaxed) {
-        COUNT.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: EveryThread = EveryThread;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Allocations on any thread while `f` runs.
 fn allocations(f: impl FnOnce()) -> u64 {
-    let before = COUNT.load(Ordering::SeqCst);
-    COUNTING.store(true, Ordering::SeqCst);
-    f();
-    COUNTING.store(false, Ordering::SeqCst);
-    COUNT.load(Ordering::SeqCst) - before
+    count_allocations_on_every_thread(f).1
 }
 
 fn graph() -> Graph {
