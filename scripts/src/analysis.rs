@@ -12,11 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use mixgraph_engine::AudioIoError;
-use mixgraph_engine::io::AudioReader;
 use mixgraph_mastering::{AnalysisError, Analyzer, AnalyzerConfig};
-
-/// Frames decoded and analysed at a time.
-const BLOCK_FRAMES: usize = 8192;
 
 /// Blocks of the active level, in seconds.
 const ACTIVE_BLOCK_S: f64 = 0.1;
@@ -87,36 +83,21 @@ pub struct Measurements {
 /// [`AnalysisError::Read`] when the file cannot be opened or decoded,
 /// [`AnalysisError::UnsupportedFormat`] for channel counts or rates the meter does not take.
 pub fn measure_file(path: &Path) -> Result<Measurements, AnalysisError> {
-    let read_error = |source| AnalysisError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut reader = AudioReader::open(path).map_err(read_error)?;
+    let mut reader = mixgraph_mastering::analysis::open(path)?;
     let info = reader.info().clone();
     let config = AnalyzerConfig::for_bit_depth(info.bits_per_sample);
     let mut analyzer = Analyzer::with_config(info.sample_rate, info.channels, config)?;
-    let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; info.channels];
     let mut sum_of_squares = 0.0f64;
     let mut active = ActiveLevel::new(info.sample_rate, info.channels);
-    loop {
-        let frames = reader
-            .read(&mut buffers, BLOCK_FRAMES)
-            .map_err(read_error)?;
-        if frames == 0 {
-            break;
-        }
-        let block: Vec<&[f32]> = buffers
-            .iter()
-            .map(|b| b.get(..frames).unwrap_or_default())
-            .collect();
+    mixgraph_mastering::analysis::for_each_block(path, &mut reader, |block| {
         sum_of_squares += block
             .iter()
             .flat_map(|c| c.iter())
             .map(|&x| f64::from(x) * f64::from(x))
             .sum::<f64>();
-        active.push(&block);
-        analyzer.push(&block)?;
-    }
+        active.push(block);
+        analyzer.push(block)
+    })?;
     let analysis = analyzer.finish();
     let samples = analysis.frames as f64 * info.channels as f64;
     let mean_square = if samples > 0.0 {

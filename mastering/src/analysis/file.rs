@@ -44,33 +44,58 @@ pub fn analyze_file_with(
     configure: impl FnOnce(&AudioInfo) -> AnalyzerConfig,
 ) -> Result<FileAnalysis, AnalysisError> {
     let path = path.as_ref();
-    let read_error = |source| AnalysisError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut reader = AudioReader::open(path).map_err(read_error)?;
+    let mut reader = open(path)?;
     let info = reader.info().clone();
     let config = configure(&info);
     let mut analyzer = Analyzer::with_config(info.sample_rate, info.channels, config)?;
-    let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; info.channels];
-    loop {
-        let frames = reader
-            .read(&mut buffers, BLOCK_FRAMES)
-            .map_err(read_error)?;
-        if frames == 0 {
-            break;
-        }
-        let block: Vec<&[f32]> = buffers
-            .iter()
-            .map(|b| b.get(..frames).unwrap_or_default())
-            .collect();
-        analyzer.push(&block)?;
-    }
+    for_each_block(path, &mut reader, |block| analyzer.push(block))?;
     Ok(FileAnalysis {
         path: path.to_path_buf(),
         info,
         analysis: analyzer.finish(),
     })
+}
+
+/// Opens `path` for reading; a failure is an [`AnalysisError::Read`] naming the file.
+///
+/// # Errors
+/// [`AnalysisError::Read`] when the file cannot be opened.
+pub fn open(path: &Path) -> Result<AudioReader, AnalysisError> {
+    AudioReader::open(path).map_err(|source| AnalysisError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Decodes the rest of `reader` (opened from `path`) in blocks of every channel and hands
+/// each block to `push`, in order.
+///
+/// # Errors
+/// [`AnalysisError::Read`] naming `path` when decoding fails, or what `push` returns.
+pub fn for_each_block<E: From<AnalysisError>>(
+    path: &Path,
+    reader: &mut AudioReader,
+    mut push: impl FnMut(&[&[f32]]) -> Result<(), E>,
+) -> Result<(), E> {
+    let channels = reader.info().channels;
+    let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; channels];
+    loop {
+        let frames =
+            reader
+                .read(&mut buffers, BLOCK_FRAMES)
+                .map_err(|source| AnalysisError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        if frames == 0 {
+            return Ok(());
+        }
+        let block: Vec<&[f32]> = buffers
+            .iter()
+            .map(|b| b.get(..frames).unwrap_or_default())
+            .collect();
+        push(&block)?;
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub use analyzer::Analyzer;
 pub use channel_stats::ChannelStats;
 pub use config::AnalyzerConfig;
 pub use correlation::{PhaseCorrelation, WindowCorrelation};
-pub use file::{FileAnalysis, analyze_file, analyze_file_with};
+pub use file::{FileAnalysis, analyze_file, analyze_file_with, for_each_block, open};
 pub(crate) use gating::gated_loudness;
 pub use loudness::LevelPoint;
 pub use measurements::Analysis;

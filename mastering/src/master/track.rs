@@ -13,7 +13,7 @@ use super::limiter_model::{LoudnessProfile, ProfileBuilder};
 use super::master_chain::MasterChain;
 use super::parallel::parallel_map;
 use super::staging::Staging;
-use crate::analysis::{AnalyzerConfig, FileAnalysis, analyze_file_with};
+use crate::analysis::{self, AnalyzerConfig, FileAnalysis, analyze_file_with};
 use crate::error::AnalysisError;
 use crate::warnings::{Warning, WarningThresholds, mastering_input_warnings};
 
@@ -136,27 +136,13 @@ fn prepare_one(
 
 /// The limiter model's profile of a file.
 fn profile_file(path: &Path) -> Result<LoudnessProfile, MasterError> {
-    let read_error = |source| AnalysisError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut reader = AudioReader::open(path).map_err(read_error)?;
+    let mut reader = analysis::open(path)?;
     let info = reader.info().clone();
     let mut builder = ProfileBuilder::new(info.sample_rate, info.channels);
-    let mut buffers = vec![vec![0.0f32; BLOCK_FRAMES]; info.channels];
-    loop {
-        let frames = reader
-            .read(&mut buffers, BLOCK_FRAMES)
-            .map_err(read_error)?;
-        if frames == 0 {
-            break;
-        }
-        let block: Vec<&[f32]> = buffers
-            .iter()
-            .map(|b| b.get(..frames).unwrap_or_default())
-            .collect();
-        builder.push(&block);
-    }
+    analysis::for_each_block(path, &mut reader, |block| {
+        builder.push(block);
+        Ok::<(), MasterError>(())
+    })?;
     Ok(builder.finish())
 }
 
