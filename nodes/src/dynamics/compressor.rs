@@ -12,6 +12,7 @@ use mixgraph_engine::{
 
 use super::compressor_core::{
     CompressorCore, CompressorParam, CompressorSettings, DETECTION_OPTIONS, UNLIMITED_RANGE_DB,
+    runs,
 };
 use super::lookahead::LookaheadDelay;
 use crate::dsp::biquad::{Biquad, Coefficients, FilterShape};
@@ -371,13 +372,8 @@ fn pass_through(filter: &mut Biquad, identity: &Coefficients, x: &[f32]) {
 
 impl Processor for CompressorProcessor {
     fn process(&mut self, ctx: &mut ProcessContext<'_>) {
-        let frames = ctx.frames();
-        let block = self.core.max_block();
-        let mut offset = 0;
-        while offset < frames {
-            let n = block.min(frames - offset);
-            self.process_block(ctx, offset, n);
-            offset += n;
+        for (offset, frames) in runs(ctx.frames(), self.core.max_block()) {
+            self.process_block(ctx, offset, frames);
         }
     }
 

@@ -603,3 +603,12 @@ impl CompressorCore {
         self.quiet = None;
     }
 }
+
+/// The runs `(offset, frames)` covering `0..frames`, each at most `max_block` long: how a node
+/// feeds a host block of any size through a [`CompressorCore`].
+pub fn runs(frames: usize, max_block: usize) -> impl Iterator<Item = (usize, usize)> {
+    let max_block = max_block.max(1);
+    (0..frames)
+        .step_by(max_block)
+        .map(move |offset| (offset, max_block.min(frames - offset)))
+}

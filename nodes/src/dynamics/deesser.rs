@@ -13,7 +13,7 @@ use mixgraph_engine::{
 };
 
 use super::TAIL_DECAY_DB;
-use super::compressor_core::{CompressorCore, CompressorParam, CompressorSettings};
+use super::compressor_core::{CompressorCore, CompressorParam, CompressorSettings, runs};
 use crate::dsp::biquad::{BiquadLanes, Coefficients, FilterShape};
 use crate::dsp::choice_blend::{ChoiceBlend, switch_frames};
 use crate::dsp::envelope::FLUSH_PERIOD;
@@ -328,13 +328,8 @@ impl DeesserProcessor {
 
 impl Processor for DeesserProcessor {
     fn process(&mut self, ctx: &mut ProcessContext<'_>) {
-        let frames = ctx.frames();
-        let block = self.core.max_block();
-        let mut offset = 0;
-        while offset < frames {
-            let n = block.min(frames - offset);
-            self.process_block(ctx, offset, n);
-            offset += n;
+        for (offset, frames) in runs(ctx.frames(), self.core.max_block()) {
+            self.process_block(ctx, offset, frames);
         }
     }
 
