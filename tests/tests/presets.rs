@@ -180,6 +180,27 @@ fn reading(report: &RenderReport, node: &str, name: &str) -> f64 {
 }
 
 /// `x` scaled by `gain`, every channel.
+/// True peak of `audio` in dBTP, checked at or under `ceiling` (0.01 dB for the meter).
+fn true_peak_under(audio: &wav::Audio, ceiling: f64) -> f64 {
+    let tp = to_db(true_peak(audio));
+    assert!(
+        tp <= ceiling + 0.01,
+        "true peak {tp:.3} dBTP over the ceiling of {ceiling} dBTP"
+    );
+    tp
+}
+
+/// The `integrated` reading of the loudness meter `meter` agrees with the deliverable's own
+/// integrated loudness (ebur128 on the file) within 0.1 LU.
+fn assert_meter_matches(report: &RenderReport, meter: &str, audio: &wav::Audio) {
+    let reading = reading(report, meter, "integrated");
+    let measured = integrated(audio);
+    assert!(
+        (reading - measured).abs() < 0.1,
+        "meter {reading:.2} LUFS, deliverable {measured:.2} LUFS"
+    );
+}
+
 fn scaled(x: Vec<Vec<f32>>, gain: f64) -> Vec<Vec<f32>> {
     x.into_iter()
         .map(|c| {
@@ -276,21 +297,12 @@ fn master_streaming_holds_its_true_peak_ceiling_on_a_deliverable_made_from_48_kh
         "the input is resampled before the chain: {:?}",
         report.notices
     );
-    let tp = to_db(true_peak(&out));
-    assert!(
-        tp <= ceiling + 0.01,
-        "true peak {tp:.3} dBTP over the ceiling of {ceiling} dBTP"
-    );
+    let tp = true_peak_under(&out, ceiling);
     assert!(
         tp > ceiling - 1.0,
         "the limiter should reach its ceiling on this input: {tp:.3} dBTP"
     );
-    let meter = reading(&report, "meter", "integrated");
-    let measured = integrated(&out);
-    assert!(
-        (meter - measured).abs() < 0.1,
-        "meter {meter:.2} LUFS, deliverable {measured:.2} LUFS"
-    );
+    assert_meter_matches(&report, "meter", &out);
 }
 
 /// The CD master writes 16-bit 44.1 kHz with dither: a 1 kHz tone at -100 dBFS, below half a
@@ -328,11 +340,7 @@ fn master_cd_dithers_a_tone_below_one_16_bit_step_into_the_file_and_holds_the_ce
     let loud = scaled(drums(rate, 2, 1.0), 2.0);
     let input = fixture(dir.path(), "loud", rate, &loud);
     render_chain(&chain, &[("in", input)], dir.path(), &[]);
-    let tp = to_db(true_peak(&wav::read(&dir.path().join("out.wav"))));
-    assert!(
-        tp <= ceiling + 0.01,
-        "true peak {tp:.3} dBTP over the ceiling of {ceiling} dBTP"
-    );
+    true_peak_under(&wav::read(&dir.path().join("out.wav")), ceiling);
 }
 
 /// The digital magnitude of an RBJ cookbook biquad (`peak` or `highshelf`) at `f`.
@@ -708,19 +716,10 @@ fn stems_to_master_equals_its_mix_through_the_streaming_master() {
     }
 
     let ceiling = param(&chain, "master/limiter", "ceiling");
-    let tp = to_db(true_peak(&master));
-    assert!(
-        tp <= ceiling + 0.01,
-        "true peak {tp:.3} dBTP over the ceiling of {ceiling} dBTP"
-    );
+    let tp = true_peak_under(&master, ceiling);
     assert!(
         tp > ceiling - 0.5,
         "the limiter should be working on these stems: {tp:.3} dBTP"
     );
-    let meter = reading(&report, "master/meter", "integrated");
-    let measured = integrated(&master);
-    assert!(
-        (meter - measured).abs() < 0.1,
-        "meter {meter:.2} LUFS, deliverable {measured:.2} LUFS"
-    );
+    assert_meter_matches(&report, "master/meter", &master);
 }
