@@ -84,6 +84,15 @@ fn run_recipe(name: &str, options: &ScriptOptions) -> ScriptOutput {
 
 // ------------------------------------------------------------------------ adaptive master
 
+/// The rendered `audio` lands within 1 LU of `target` LUFS (ebur128 in the test).
+fn assert_loudness_near(audio: &Audio, target: f64) {
+    let lufs = integrated_lufs(audio);
+    assert!(
+        (lufs - target).abs() < 1.0,
+        "at {lufs} LUFS, target {target}"
+    );
+}
+
 #[test]
 fn adaptive_master_brightens_a_dark_mix_and_lands_on_the_target() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,11 +130,7 @@ fn adaptive_master_brightens_a_dark_mix_and_lands_on_the_target() {
 
     let (_, outputs) = render(&out.chain, &inputs, dir.path());
     let master = &outputs[0].1;
-    let lufs = integrated_lufs(master);
-    assert!(
-        (lufs + 14.0).abs() < 1.0,
-        "master at {lufs} LUFS, target -14"
-    );
+    assert_loudness_near(master, -14.0);
     let peak = true_peak_dbtp(master);
     assert!(
         peak <= -1.0 + 0.1,
@@ -164,11 +169,7 @@ fn adaptive_master_darkens_a_bright_mix_for_another_target() {
 
     let (_, outputs) = render(&out.chain, &inputs, dir.path());
     let master = &outputs[0].1;
-    let lufs = integrated_lufs(master);
-    assert!(
-        (lufs + 16.0).abs() < 1.0,
-        "master at {lufs} LUFS, target apple -16"
-    );
+    assert_loudness_near(master, -16.0);
     assert!(true_peak_dbtp(master) <= -0.9);
     assert!(brightness(master) < brightness(&bright));
 }
@@ -436,11 +437,7 @@ fn podcast_levels_the_voice_and_delivers_it_at_minus_16_lufs() {
 
     let (_, outputs) = render(&out.chain, &inputs, dir.path());
     let episode = &outputs[0].1;
-    let lufs = integrated_lufs(episode);
-    assert!(
-        (lufs + 16.0).abs() < 1.0,
-        "episode at {lufs} LUFS, target -16"
-    );
+    assert_loudness_near(episode, -16.0);
     assert!(true_peak_dbtp(episode) <= -0.9);
     let (before, after) = (loudness_range(&raw), loudness_range(episode));
     assert!(
