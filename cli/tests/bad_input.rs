@@ -249,4 +249,15 @@ fn unknown_command_line_names_exit_2() {
     let out = mixgraph().args(["nodes", "gian"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("gain"));
+    for threads in ["0", "257", "two"] {
+        let out = mixgraph()
+            .args(["render", "mix-basic", "--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--threads {threads}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--threads"),
+            "--threads {threads}"
+        );
+    }
 }

@@ -71,9 +71,9 @@ pub struct Args {
     #[arg(long)]
     pub sample_rate: Option<u32>,
     /// Threads for independent branches (stems, strips, buses); output is the same for any
-    /// count (default: every core).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// count (default: every core; 1 to 256).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub script: ScriptFlags,
 }
@@ -97,7 +97,7 @@ pub fn run(args: &Args, json_output: bool) -> Result<()> {
     ))?;
     let mut request = RenderRequest::new().block(args.block);
     if let Some(threads) = args.threads {
-        request = request.threads(threads);
+        request = request.threads(usize::from(threads));
     }
     if let Some(rate) = rate {
         request = request.sample_rate(rate);
